@@ -1,0 +1,190 @@
+//! The `crossdock` command: a thin shell over the engine, the Parquet loader and the JSON edge.
+//!
+//! - `crossdock quote --book DIR` prices JSON Lines requests from stdin, one answer per line.
+//! - `crossdock book check DIR` prints a rate book's check report; exit 0 only if usable.
+
+use crossdock_api::{Answer, Defaults, answer_line};
+use crossdock_engine::{Date, Quote, Report, Scratch, Severity};
+use crossdock_tables::{Limits, load_dir};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const USAGE: &str = "\
+crossdock: cross-border parcel rating
+
+usage:
+  crossdock quote --book DIR [--today YYYY-MM-DD] [--explain true|false] [LIMITS]
+      Reads quote requests (JSON Lines) on stdin; writes one JSON answer or error per line.
+  crossdock book check DIR [--json] [LIMITS]
+      Checks a rate book; prints every problem; exit status 0 only for a usable book.
+
+limits:
+  --max-file-bytes N   largest accepted table file (default 1073741824)
+  --max-rows N         most rows in one table (default 50000000)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("quote") => quote(&args[1..]),
+        Some("book") if args.get(1).map(String::as_str) == Some("check") => check(&args[2..]),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(format!("unknown command\n\n{USAGE}")),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("crossdock: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Options shared by the commands, parsed by hand: a dozen flags do not need a parser crate.
+#[derive(Default)]
+struct Options {
+    positional: Vec<String>,
+    book: Option<PathBuf>,
+    today: Option<Date>,
+    explain: Option<bool>,
+    json: bool,
+    limits: Limits,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--book" => o.book = Some(PathBuf::from(value("--book")?)),
+            "--today" => {
+                let v = value("--today")?;
+                o.today = Some(Date::parse(&v).ok_or_else(|| format!("--today {v:?} is not a date (YYYY-MM-DD)"))?);
+            }
+            "--explain" => {
+                let v = value("--explain")?;
+                o.explain = Some(v.parse().map_err(|_| format!("--explain {v:?} is not true or false"))?);
+            }
+            "--json" => o.json = true,
+            "--max-file-bytes" => {
+                let v = value("--max-file-bytes")?;
+                o.limits.file_bytes_max = v.parse().map_err(|_| format!("--max-file-bytes {v:?} is not a number"))?;
+            }
+            "--max-rows" => {
+                let v = value("--max-rows")?;
+                o.limits.table_rows_max = v.parse().map_err(|_| format!("--max-rows {v:?} is not a number"))?;
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n\n{USAGE}")),
+            _ => o.positional.push(arg.clone()),
+        }
+    }
+    Ok(o)
+}
+
+/// Today in UTC, from the system clock: the only clock read in crossdock's pricing path.
+fn today_utc() -> Date {
+    let days = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
+    Date::from_days_since_epoch(days as i32)
+}
+
+fn quote(args: &[String]) -> Result<ExitCode, String> {
+    let o = parse_options(args)?;
+    let dir = o.book.ok_or_else(|| format!("quote needs --book DIR\n\n{USAGE}"))?;
+    let loaded = match load_dir(&dir, &o.limits) {
+        Ok(loaded) => loaded,
+        Err(report) => {
+            print_report(&report, &mut std::io::stderr().lock());
+            return Err(format!("rate book {} is refused", dir.display()));
+        }
+    };
+    let book = loaded.book;
+    let defaults = Defaults { today: o.today.unwrap_or_else(today_utc), customer: None, explain: o.explain.unwrap_or(true) };
+    let stdin = std::io::stdin();
+    let mut input = std::io::BufReader::with_capacity(1 << 16, stdin.lock());
+    let mut output = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let (mut scratch, mut quote) = (Scratch::default(), Quote::new(book.base_currency()));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(format!("reading stdin: {e}")),
+        }
+        let request = line.trim_end_matches(['\n', '\r']);
+        let answer = if request.trim().is_empty() {
+            Answer::Invalid(crossdock_api::render_error("invalid_request", &[crossdock_api::FieldProblem::new("", "empty line: expected a JSON request")]))
+        } else {
+            answer_line(&book, request, &defaults, &mut scratch, &mut quote)
+        };
+        let written = output.write_all(answer.body().as_bytes()).and_then(|_| output.write_all(b"\n"));
+        // A caller that waits for each answer before sending the next request gets it now;
+        // a stream of requests is still written in large blocks.
+        let flushed = if input.buffer().is_empty() { output.flush() } else { Ok(()) };
+        if let Err(e) = written.and(flushed) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(ExitCode::SUCCESS);
+            }
+            return Err(format!("writing stdout: {e}"));
+        }
+    }
+    output.flush().map_err(|e| format!("writing stdout: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(args: &[String]) -> Result<ExitCode, String> {
+    let o = parse_options(args)?;
+    let [dir] = o.positional.as_slice() else {
+        return Err(format!("book check needs one DIR\n\n{USAGE}"));
+    };
+    let dir = PathBuf::from(dir);
+    let mut out = std::io::stdout().lock();
+    let (usable, report, summary) = match load_dir(&dir, &o.limits) {
+        Ok(loaded) => {
+            let b = &loaded.book;
+            let summary = format!(
+                "rate book {}: usable; {} services, {} rate rows, {} rows in all; base currency {}",
+                b.label(),
+                b.services().len(),
+                b.band_count(),
+                b.rows(),
+                b.base_currency()
+            );
+            (true, loaded.report, summary)
+        }
+        Err(report) => {
+            let errors = report.errors().count();
+            (false, report, format!("rate book {}: refused; {errors} errors", dir.display()))
+        }
+    };
+    if o.json {
+        let problems: Vec<serde_json::Value> = report
+            .problems
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "severity": if p.severity == Severity::Error { "error" } else { "warning" },
+                    "table": p.table, "row": p.row, "column": p.column, "message": p.message,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({"usable": usable, "summary": summary, "problems": problems});
+        let _ = writeln!(out, "{doc}");
+    } else {
+        print_report(&report, &mut out);
+        let _ = writeln!(out, "{summary}");
+    }
+    Ok(if usable { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_report(report: &Report, out: &mut dyn Write) {
+    for problem in &report.problems {
+        let _ = writeln!(out, "{problem}");
+    }
+}
