@@ -133,7 +133,11 @@ impl Book {
                 for &(lv, rate) in &lines {
                     let share = match rule.duty_basis {
                         DutyBasis::Fob => Decimal::ZERO,
-                        DutyBasis::Cif if !sum.is_zero() => freight.checked_mul(lv)?.checked_div(sum)?,
+                        // F × lv / sum; for amounts too large for 28 digits, F × (lv / sum).
+                        DutyBasis::Cif if !sum.is_zero() => match freight.checked_mul(lv) {
+                            Some(product) => product.checked_div(sum)?,
+                            None => freight.checked_mul(lv.checked_div(sum)?)?,
+                        },
                         DutyBasis::Cif => freight.checked_div(n)?,
                     };
                     let base = lv.checked_add(share)?;
