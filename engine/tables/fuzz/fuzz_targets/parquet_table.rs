@@ -11,7 +11,9 @@ use libfuzzer_sys::fuzz_target;
 mod fixture;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, table)) = data.split_first() else { return };
+    let Some((&selector, table)) = data.split_first() else {
+        return;
+    };
     let files = fixture::parquet_files();
     let file = files[usize::from(selector) % files.len()];
     fixture::fixture().check(file, table);
