@@ -14,22 +14,44 @@ mod request;
 pub use render::{render_error, render_quote};
 pub use request::{Defaults, FieldProblem, parse_request, parse_request_str};
 
-use crossdock_engine::{Book, Quote, Scratch};
+use crossdock_engine::{Book, Quote, Request, Scratch};
 
 /// Parses one JSON request, validates it against the book, quotes it and renders the answer
 /// or the error object. The whole of `crossdock quote` for one line.
-pub fn answer_line(book: &Book, line: &str, defaults: &Defaults, scratch: &mut Scratch, quote: &mut Quote) -> Answer {
-    let request = match parse_request_str(line, defaults) {
-        Ok(request) => request,
-        Err(problems) => return Answer::Invalid(render_error("invalid_request", &problems)),
-    };
-    let problems: Vec<FieldProblem> = book.request_problems(&request).into_iter().map(|(field, problem)| FieldProblem::new(field, problem)).collect();
+pub fn answer_line(
+    book: &Book,
+    line: &str,
+    defaults: &Defaults,
+    scratch: &mut Scratch,
+    quote: &mut Quote,
+) -> Answer {
+    match parse_request_str(line, defaults) {
+        Ok(request) => answer_request(book, &request, scratch, quote),
+        Err(problems) => Answer::Invalid(render_error("invalid_request", &problems)),
+    }
+}
+
+/// Validates a parsed request against the book, quotes it and renders the answer.
+pub fn answer_request(
+    book: &Book,
+    request: &Request,
+    scratch: &mut Scratch,
+    quote: &mut Quote,
+) -> Answer {
+    let problems: Vec<FieldProblem> = book
+        .request_problems(request)
+        .into_iter()
+        .map(|(field, problem)| FieldProblem::new(field, problem))
+        .collect();
     if !problems.is_empty() {
         return Answer::Invalid(render_error("invalid_request", &problems));
     }
-    match book.quote_into(&request, scratch, quote) {
-        Ok(()) => Answer::Quoted(render_quote(book, &request, quote)),
-        Err(e) => Answer::Invalid(render_error("invalid_request", &[FieldProblem::new("", e.to_string())])),
+    match book.quote_into(request, scratch, quote) {
+        Ok(()) => Answer::Quoted(render_quote(book, request, quote)),
+        Err(e) => Answer::Invalid(render_error(
+            "invalid_request",
+            &[FieldProblem::new("", e.to_string())],
+        )),
     }
 }
 

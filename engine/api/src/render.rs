@@ -8,7 +8,8 @@ use std::fmt::Write;
 /// The answer of quote-api.md for `quote`, priced by `book` for `request`.
 pub fn render_quote(book: &Book, request: &Request, quote: &Quote) -> String {
     let currency = quote.currency;
-    let mut out = String::with_capacity(256 + 320 * quote.options.len() + 96 * quote.excluded.len());
+    let mut out =
+        String::with_capacity(256 + 320 * quote.options.len() + 96 * quote.excluded.len());
     out.push_str("{\"rate_book\":");
     string(&mut out, book.label());
     out.push_str(",\"currency\":");
@@ -49,7 +50,12 @@ pub fn render_quote(book: &Book, request: &Request, quote: &Quote) -> String {
                 money(&mut out, ",\"duty\":", currency, landed.duty);
                 money(&mut out, ",\"tax\":", currency, landed.tax);
                 let _ = write!(out, ",\"scheme\":\"{}\"", landed.scheme.code());
-                money(&mut out, ",\"import_charges\":", currency, landed.import_charges);
+                money(
+                    &mut out,
+                    ",\"import_charges\":",
+                    currency,
+                    landed.import_charges,
+                );
                 out.push('}');
             }
         }

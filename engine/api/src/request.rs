@@ -1,7 +1,10 @@
 //! JSON → [`Request`], naming every field at fault.
 
 use crossdock_engine::request::DIMENSION_MM_MAX;
-use crossdock_engine::{Battery, ContentLine, Country, Currency, Date, Decimal, HsCode, Incoterm, Money, Postcode, Request, Strategy};
+use crossdock_engine::{
+    Battery, ContentLine, Country, Currency, Date, Decimal, HsCode, Incoterm, Money, Postcode,
+    Request, Strategy,
+};
 use serde_json::{Map, Value};
 use std::str::FromStr;
 
@@ -25,7 +28,10 @@ pub struct FieldProblem {
 
 impl FieldProblem {
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> FieldProblem {
-        FieldProblem { field: field.into(), problem: problem.into() }
+        FieldProblem {
+            field: field.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -46,7 +52,9 @@ pub fn parse_request_str(text: &str, defaults: &Defaults) -> Result<Request, Vec
 
 /// Parses a request from a JSON value.
 pub fn parse_request(value: &Value, defaults: &Defaults) -> Result<Request, Vec<FieldProblem>> {
-    let mut p = Parser { problems: Vec::new() };
+    let mut p = Parser {
+        problems: Vec::new(),
+    };
     let request = p.request(value, defaults);
     match request {
         Some(request) if p.problems.is_empty() => Ok(request),
@@ -60,7 +68,11 @@ struct Parser {
 
 /// The keys of an object, checked against the known ones.
 fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
 }
 
 impl Parser {
@@ -69,9 +81,17 @@ impl Parser {
     }
 
     /// The object at `field`, with unknown keys reported. `None` (and a problem) when not an object.
-    fn object<'v>(&mut self, field: &str, value: &'v Value, known: &[&str]) -> Option<&'v Map<String, Value>> {
+    fn object<'v>(
+        &mut self,
+        field: &str,
+        value: &'v Value,
+        known: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
         let Value::Object(map) = value else {
-            self.problem(if field.is_empty() { "" } else { field }, format!("must be a JSON object, not {}", kind(value)));
+            self.problem(
+                if field.is_empty() { "" } else { field },
+                format!("must be a JSON object, not {}", kind(value)),
+            );
             return None;
         };
         for key in map.keys() {
@@ -84,8 +104,22 @@ impl Parser {
 
     fn request(&mut self, value: &Value, defaults: &Defaults) -> Option<Request> {
         const KNOWN: &[&str] = &[
-            "customer", "ship_date", "origin", "destination", "parcel", "declared_value", "contents", "battery", "goods", "incoterm", "require",
-            "strategy", "value_per_day", "currency", "landed_cost", "explain",
+            "customer",
+            "ship_date",
+            "origin",
+            "destination",
+            "parcel",
+            "declared_value",
+            "contents",
+            "battery",
+            "goods",
+            "incoterm",
+            "require",
+            "strategy",
+            "value_per_day",
+            "currency",
+            "landed_cost",
+            "explain",
         ];
         let map = self.object("", value, KNOWN)?;
         let get = |key: &str| map.get(key).filter(|v| !v.is_null());
@@ -119,13 +153,15 @@ impl Parser {
         let battery = match get("battery") {
             None => Ok(None),
             Some(Value::String(s)) if s == "none" => Ok(None),
-            Some(Value::String(s)) => match Battery::parse(s) {
-                Some(b) => Ok(Some(b)),
-                None => {
-                    self.problem("battery", format!("{s:?} is not none or one of PI965, PI966, PI967, PI968, PI969, PI970"));
-                    Err(())
+            Some(Value::String(s)) => {
+                match Battery::parse(s) {
+                    Some(b) => Ok(Some(b)),
+                    None => {
+                        self.problem("battery", format!("{s:?} is not none or one of PI965, PI966, PI967, PI968, PI969, PI970"));
+                        Err(())
+                    }
                 }
-            },
+            }
             Some(v) => {
                 self.problem("battery", format!("must be a string, not {}", kind(v)));
                 Err(())
@@ -142,7 +178,12 @@ impl Parser {
         let require = self.require(get("require"));
         let strategy = match get("strategy") {
             None => Some(Strategy::Cheapest),
-            Some(v) => self.choice("strategy", v, "cheapest, fastest or best_value", Strategy::parse),
+            Some(v) => self.choice(
+                "strategy",
+                v,
+                "cheapest, fastest or best_value",
+                Strategy::parse,
+            ),
         };
         let value_per_day = match get("value_per_day") {
             None => Some(Decimal::ZERO),
@@ -157,15 +198,36 @@ impl Parser {
             Some(v) => self.boolean("explain", v),
         };
 
-        let (Some(ship_date), Some(origin), Some(destination), Some(parcel), Some(currency)) = (ship_date, origin, destination, parcel, currency) else {
-            return None;
-        };
-        let (Ok(declared_value), Some(contents), Ok(battery), Some(goods), Some(incoterm), Some(require), Some(strategy)) =
-            (declared_value, contents, battery, goods, incoterm, require, strategy)
+        let (Some(ship_date), Some(origin), Some(destination), Some(parcel), Some(currency)) =
+            (ship_date, origin, destination, parcel, currency)
         else {
             return None;
         };
-        let (Some(value_per_day), Some(landed_cost), Some(explain)) = (value_per_day, landed_cost, explain) else { return None };
+        let (
+            Ok(declared_value),
+            Some(contents),
+            Ok(battery),
+            Some(goods),
+            Some(incoterm),
+            Some(require),
+            Some(strategy),
+        ) = (
+            declared_value,
+            contents,
+            battery,
+            goods,
+            incoterm,
+            require,
+            strategy,
+        )
+        else {
+            return None;
+        };
+        let (Some(value_per_day), Some(landed_cost), Some(explain)) =
+            (value_per_day, landed_cost, explain)
+        else {
+            return None;
+        };
         if !self.problems.is_empty() {
             return None;
         }
@@ -210,9 +272,13 @@ impl Parser {
         };
         let postcode = match map.get("postcode").filter(|v| !v.is_null()) {
             None => Ok(None),
-            Some(Value::String(s)) => Postcode::normalise(s).map_err(|why| self.problem(join(field, "postcode"), format!("{s:?} {why}"))),
+            Some(Value::String(s)) => Postcode::normalise(s)
+                .map_err(|why| self.problem(join(field, "postcode"), format!("{s:?} {why}"))),
             Some(v) => {
-                self.problem(join(field, "postcode"), format!("must be a string, not {}", kind(v)));
+                self.problem(
+                    join(field, "postcode"),
+                    format!("must be a string, not {}", kind(v)),
+                );
                 Err(())
             }
         };
@@ -225,7 +291,11 @@ impl Parser {
             self.problem("parcel.weight_g", "is required");
             return None;
         };
-        let map = self.object("parcel", value, &["weight_g", "length_mm", "width_mm", "height_mm"])?;
+        let map = self.object(
+            "parcel",
+            value,
+            &["weight_g", "length_mm", "width_mm", "height_mm"],
+        )?;
         let weight = match map.get("weight_g").filter(|v| !v.is_null()) {
             None => {
                 self.problem("parcel.weight_g", "is required");
@@ -234,7 +304,10 @@ impl Parser {
             Some(v) => match whole(v) {
                 Some(g) if (1..=WEIGHT_G_MAX).contains(&g) => Some(g as u32),
                 Some(g) if g > WEIGHT_G_MAX => {
-                    self.problem("parcel.weight_g", format!("must be at most {WEIGHT_G_MAX} grams"));
+                    self.problem(
+                        "parcel.weight_g",
+                        format!("must be at most {WEIGHT_G_MAX} grams"),
+                    );
                     None
                 }
                 _ => {
@@ -246,15 +319,25 @@ impl Parser {
         let mut dims = [None; 3];
         let mut ok = true;
         for (slot, name) in dims.iter_mut().zip(["length_mm", "width_mm", "height_mm"]) {
-            let Some(v) = map.get(name).filter(|v| !v.is_null()) else { continue };
+            let Some(v) = map.get(name).filter(|v| !v.is_null()) else {
+                continue;
+            };
             match whole(v) {
-                Some(mm) if (1..=u64::from(DIMENSION_MM_MAX)).contains(&mm) => *slot = Some(mm as u32),
+                Some(mm) if (1..=u64::from(DIMENSION_MM_MAX)).contains(&mm) => {
+                    *slot = Some(mm as u32)
+                }
                 Some(mm) if mm > u64::from(DIMENSION_MM_MAX) => {
-                    self.problem(format!("parcel.{name}"), format!("must be at most {DIMENSION_MM_MAX} millimetres"));
+                    self.problem(
+                        format!("parcel.{name}"),
+                        format!("must be at most {DIMENSION_MM_MAX} millimetres"),
+                    );
                     ok = false;
                 }
                 _ => {
-                    self.problem(format!("parcel.{name}"), "must be a whole number of millimetres above 0");
+                    self.problem(
+                        format!("parcel.{name}"),
+                        "must be a whole number of millimetres above 0",
+                    );
                     ok = false;
                 }
             }
@@ -278,7 +361,10 @@ impl Parser {
             }
             Some(v) => self.currency(&join(field, "currency"), v),
         };
-        Some(Money { amount: amount?, currency: currency? })
+        Some(Money {
+            amount: amount?,
+            currency: currency?,
+        })
     }
 
     fn contents(&mut self, value: &Value) -> Option<Vec<ContentLine>> {
@@ -287,7 +373,10 @@ impl Parser {
             return None;
         };
         if items.len() > CONTENT_LINES_MAX {
-            self.problem("contents", format!("has {} lines; at most {CONTENT_LINES_MAX}", items.len()));
+            self.problem(
+                "contents",
+                format!("has {} lines; at most {CONTENT_LINES_MAX}", items.len()),
+            );
             return None;
         }
         let mut out = Vec::with_capacity(items.len());
@@ -302,23 +391,42 @@ impl Parser {
     }
 
     fn content_line(&mut self, field: &str, value: &Value) -> Option<ContentLine> {
-        let map = self.object(field, value, &["description", "hs_code", "quantity", "value", "origin_country"])?;
+        let map = self.object(
+            field,
+            value,
+            &[
+                "description",
+                "hs_code",
+                "quantity",
+                "value",
+                "origin_country",
+            ],
+        )?;
         let get = |key: &str| map.get(key).filter(|v| !v.is_null());
         let description = match get("description") {
             None => Ok(None),
-            Some(v) => self.text(&join(field, "description"), v).map(Some).ok_or(()),
+            Some(v) => self
+                .text(&join(field, "description"), v)
+                .map(Some)
+                .ok_or(()),
         };
         let hs_code = match get("hs_code") {
             None => Ok(None),
             Some(Value::String(s)) => match HsCode::parse(s) {
                 Some(hs) => Ok(Some(hs)),
                 None => {
-                    self.problem(join(field, "hs_code"), format!("{s:?} is not an HS code (2 to 10 digits)"));
+                    self.problem(
+                        join(field, "hs_code"),
+                        format!("{s:?} is not an HS code (2 to 10 digits)"),
+                    );
                     Err(())
                 }
             },
             Some(v) => {
-                self.problem(join(field, "hs_code"), format!("must be a string of digits, not {}", kind(v)));
+                self.problem(
+                    join(field, "hs_code"),
+                    format!("must be a string of digits, not {}", kind(v)),
+                );
                 Err(())
             }
         };
@@ -341,7 +449,10 @@ impl Parser {
         };
         let origin_country = match get("origin_country") {
             None => Ok(None),
-            Some(v) => self.country(&join(field, "origin_country"), v).map(Some).ok_or(()),
+            Some(v) => self
+                .country(&join(field, "origin_country"), v)
+                .map(Some)
+                .ok_or(()),
         };
         Some(ContentLine {
             description: description.ok()?,
@@ -354,7 +465,10 @@ impl Parser {
 
     fn goods(&mut self, value: &Value) -> Option<Vec<String>> {
         let Value::Array(items) = value else {
-            self.problem("goods", format!("must be an array of strings, not {}", kind(value)));
+            self.problem(
+                "goods",
+                format!("must be an array of strings, not {}", kind(value)),
+            );
             return None;
         };
         let mut out: Vec<String> = Vec::new();
@@ -367,11 +481,17 @@ impl Parser {
                     }
                 }
                 Value::String(_) => {
-                    self.problem(format!("goods[{i}]"), "must be a category name of 1 to 64 characters");
+                    self.problem(
+                        format!("goods[{i}]"),
+                        "must be a category name of 1 to 64 characters",
+                    );
                     ok = false;
                 }
                 other => {
-                    self.problem(format!("goods[{i}]"), format!("must be a string, not {}", kind(other)));
+                    self.problem(
+                        format!("goods[{i}]"),
+                        format!("must be a string, not {}", kind(other)),
+                    );
                     ok = false;
                 }
             }
@@ -384,8 +504,14 @@ impl Parser {
     }
 
     fn require(&mut self, value: Option<&Value>) -> Option<Require> {
-        let Some(value) = value else { return Some(Require::default()) };
-        let map = self.object("require", value, &["tracked", "max_transit_days", "services", "carriers"])?;
+        let Some(value) = value else {
+            return Some(Require::default());
+        };
+        let map = self.object(
+            "require",
+            value,
+            &["tracked", "max_transit_days", "services", "carriers"],
+        )?;
         let get = |key: &str| map.get(key).filter(|v| !v.is_null());
         let tracked = match get("tracked") {
             None => Some(false),
@@ -396,20 +522,33 @@ impl Parser {
             Some(v) => match whole(v) {
                 Some(d) if d <= u64::from(u32::MAX) => Ok(Some(d as u32)),
                 _ => {
-                    self.problem("require.max_transit_days", "must be a whole number of days, 0 or more");
+                    self.problem(
+                        "require.max_transit_days",
+                        "must be a whole number of days, 0 or more",
+                    );
                     Err(())
                 }
             },
         };
         let services = self.names("require.services", get("services"));
         let carriers = self.names("require.carriers", get("carriers"));
-        Some(Require { tracked: tracked?, max_transit_days: max_transit_days.ok()?, services: services?, carriers: carriers? })
+        Some(Require {
+            tracked: tracked?,
+            max_transit_days: max_transit_days.ok()?,
+            services: services?,
+            carriers: carriers?,
+        })
     }
 
     fn names(&mut self, field: &str, value: Option<&Value>) -> Option<Vec<String>> {
-        let Some(value) = value else { return Some(Vec::new()) };
+        let Some(value) = value else {
+            return Some(Vec::new());
+        };
         let Value::Array(items) = value else {
-            self.problem(field, format!("must be an array of strings, not {}", kind(value)));
+            self.problem(
+                field,
+                format!("must be an array of strings, not {}", kind(value)),
+            );
             return None;
         };
         if items.len() > NAMED_MAX {
@@ -422,7 +561,13 @@ impl Parser {
             match item {
                 Value::String(s) if s.len() <= TEXT_LEN_MAX => out.push(s.clone()),
                 other => {
-                    self.problem(format!("{field}[{i}]"), format!("must be a string of at most {TEXT_LEN_MAX} bytes, not {}", kind(other)));
+                    self.problem(
+                        format!("{field}[{i}]"),
+                        format!(
+                            "must be a string of at most {TEXT_LEN_MAX} bytes, not {}",
+                            kind(other)
+                        ),
+                    );
                     ok = false;
                 }
             }
@@ -457,12 +602,18 @@ impl Parser {
             Value::String(s) => {
                 let parsed = Country::parse(s);
                 if parsed.is_none() {
-                    self.problem(field, format!("{s:?} is not an upper-case ISO 3166-1 alpha-2 country code"));
+                    self.problem(
+                        field,
+                        format!("{s:?} is not an upper-case ISO 3166-1 alpha-2 country code"),
+                    );
                 }
                 parsed
             }
             other => {
-                self.problem(field, format!("must be a country code string, not {}", kind(other)));
+                self.problem(
+                    field,
+                    format!("must be a country code string, not {}", kind(other)),
+                );
                 None
             }
         }
@@ -473,12 +624,18 @@ impl Parser {
             Value::String(s) => {
                 let parsed = Currency::from_code(s);
                 if parsed.is_none() {
-                    self.problem(field, format!("{s:?} is not an upper-case ISO 4217 currency code"));
+                    self.problem(
+                        field,
+                        format!("{s:?} is not an upper-case ISO 4217 currency code"),
+                    );
                 }
                 parsed
             }
             other => {
-                self.problem(field, format!("must be a currency code string, not {}", kind(other)));
+                self.problem(
+                    field,
+                    format!("must be a currency code string, not {}", kind(other)),
+                );
                 None
             }
         }
@@ -487,14 +644,25 @@ impl Parser {
     /// A non-negative decimal string such as "45.00". Numbers are refused: no floats anywhere.
     fn amount(&mut self, field: &str, value: &Value) -> Option<Decimal> {
         let Value::String(s) = value else {
-            self.problem(field, format!("must be a decimal string such as \"12.50\", not {}", kind(value)));
+            self.problem(
+                field,
+                format!(
+                    "must be a decimal string such as \"12.50\", not {}",
+                    kind(value)
+                ),
+            );
             return None;
         };
         let int = s.split('.').next().unwrap_or("");
         let frac = s.split_once('.').map(|(_, f)| f);
-        let shape_ok = !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+        let shape_ok = !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
         if !shape_ok {
-            self.problem(field, format!("{s:?} is not a non-negative decimal string such as \"12.50\""));
+            self.problem(
+                field,
+                format!("{s:?} is not a non-negative decimal string such as \"12.50\""),
+            );
             return None;
         }
         match Decimal::from_str(s) {
@@ -514,7 +682,13 @@ impl Parser {
         b
     }
 
-    fn choice<T>(&mut self, field: &str, value: &Value, allowed: &str, parse: fn(&str) -> Option<T>) -> Option<T> {
+    fn choice<T>(
+        &mut self,
+        field: &str,
+        value: &Value,
+        allowed: &str,
+        parse: fn(&str) -> Option<T>,
+    ) -> Option<T> {
         let parsed = value.as_str().and_then(parse);
         if parsed.is_none() {
             self.problem(field, format!("must be {allowed}"));

@@ -129,7 +129,10 @@ pub(crate) struct ZoneHit {
 impl Chart {
     /// The zone of a destination: exact country before `*`, then the longest matching prefix.
     pub fn zone_for(&self, country: Country, postcode: Option<&Postcode>) -> Option<ZoneHit> {
-        let exact = self.by_country.get(&country).and_then(|cz| cz.lookup(postcode));
+        let exact = self
+            .by_country
+            .get(&country)
+            .and_then(|cz| cz.lookup(postcode));
         exact.or_else(|| self.any_country.as_ref().and_then(|cz| cz.lookup(postcode)))
     }
 }
@@ -184,9 +187,15 @@ impl CategoryRules {
     /// `None` when no row decides, which refuses the category.
     pub fn decide(&self, service: u32, country: Country) -> Option<bool> {
         let pick = |rows: &[(Option<Country>, bool)]| {
-            rows.iter().find(|(c, _)| *c == Some(country)).or_else(|| rows.iter().find(|(c, _)| c.is_none())).map(|(_, allow)| *allow)
+            rows.iter()
+                .find(|(c, _)| *c == Some(country))
+                .or_else(|| rows.iter().find(|(c, _)| c.is_none()))
+                .map(|(_, allow)| *allow)
         };
-        self.by_service.get(&service).and_then(|rows| pick(rows)).or_else(|| pick(&self.any_service))
+        self.by_service
+            .get(&service)
+            .and_then(|rows| pick(rows))
+            .or_else(|| pick(&self.any_service))
     }
 }
 
@@ -209,9 +218,15 @@ impl PriceTable {
     /// The most specific row of this customer: service before `*`, then country before `*`.
     pub fn best(&self, service: u32, country: Country) -> Option<u32> {
         let pick = |rows: &[(Option<Country>, u32)]| {
-            rows.iter().find(|(c, _)| *c == Some(country)).or_else(|| rows.iter().find(|(c, _)| c.is_none())).map(|(_, p)| *p)
+            rows.iter()
+                .find(|(c, _)| *c == Some(country))
+                .or_else(|| rows.iter().find(|(c, _)| c.is_none()))
+                .map(|(_, p)| *p)
         };
-        self.by_service.get(&service).and_then(|rows| pick(rows)).or_else(|| pick(&self.any_service))
+        self.by_service
+            .get(&service)
+            .and_then(|rows| pick(rows))
+            .or_else(|| pick(&self.any_service))
     }
 }
 
@@ -232,7 +247,10 @@ pub(crate) struct Ratio {
 
 impl Fx {
     pub fn id(&self, currency: Currency) -> Option<u16> {
-        self.rates.iter().position(|(c, _)| *c == currency).map(|i| i as u16)
+        self.rates
+            .iter()
+            .position(|(c, _)| *c == currency)
+            .map(|i| i as u16)
     }
 
     pub fn currency(&self, id: u16) -> Currency {
@@ -366,11 +384,13 @@ impl Book {
     }
 
     pub(crate) fn customs_rule(&self, country: Country, date: Date) -> Option<&CustomsRule> {
-        let pick = |rules: &'_ [CustomsRule]| -> Option<usize> { rules.iter().position(|r| r.validity.contains(date)) };
-        if let Some(rules) = self.customs.get(&country) {
-            if let Some(i) = pick(rules) {
-                return Some(&rules[i]);
-            }
+        let pick = |rules: &'_ [CustomsRule]| -> Option<usize> {
+            rules.iter().position(|r| r.validity.contains(date))
+        };
+        if let Some(rules) = self.customs.get(&country)
+            && let Some(i) = pick(rules)
+        {
+            return Some(&rules[i]);
         }
         pick(&self.customs_any_country).map(|i| &self.customs_any_country[i])
     }
@@ -381,10 +401,15 @@ impl Book {
         let longest = |rows: &[(Box<str>, Decimal)]| {
             (1..=hs.len()).rev().find_map(|len| {
                 let key = &hs[..len];
-                rows.binary_search_by(|(p, _)| (**p).cmp(key)).ok().map(|i| rows[i].1)
+                rows.binary_search_by(|(p, _)| (**p).cmp(key))
+                    .ok()
+                    .map(|i| rows[i].1)
             })
         };
-        self.duty_rates.get(&country).and_then(|rows| longest(rows)).or_else(|| longest(&self.duty_rates_any_country))
+        self.duty_rates
+            .get(&country)
+            .and_then(|rows| longest(rows))
+            .or_else(|| longest(&self.duty_rates_any_country))
     }
 }
 
@@ -394,7 +419,11 @@ impl Book {
 /// Checks a source book and compiles it. `Ok` carries the warnings; `Err` lists every
 /// problem found (errors and warnings), by table, row and column.
 pub fn compile(src: &SourceBook) -> Result<(Book, Report), Report> {
-    let mut c = Compiler { report: Report::default(), exact_only: false };
+    let mut c = Compiler {
+        report: Report::default(),
+        exact_only: false,
+        refused_services: Default::default(),
+    };
     let book = c.build(src);
     match book {
         Some(book) if !c.report.has_errors() => Ok((book, c.report)),
@@ -406,6 +435,9 @@ struct Compiler {
     report: Report,
     /// Set when an fx ratio does not fit the fast path's integers.
     exact_only: bool,
+    /// Codes of services that exist but were refused for their own problems: rows that name
+    /// them are not reported again as naming no service (the cause is already listed).
+    refused_services: std::collections::HashSet<String>,
 }
 
 /// A key column's value: a specific code, or `*` for any.
@@ -427,7 +459,12 @@ impl Compiler {
             self.err(table, row, column, "must not be empty");
             false
         } else if value.trim() != value {
-            self.err(table, row, column, format!("{value:?} has leading or trailing spaces"));
+            self.err(
+                table,
+                row,
+                column,
+                format!("{value:?} has leading or trailing spaces"),
+            );
             false
         } else {
             true
@@ -437,22 +474,45 @@ impl Compiler {
     fn country(&mut self, table: &str, row: RowNo, column: &str, value: &str) -> Option<Country> {
         let parsed = Country::parse(value);
         if parsed.is_none() {
-            self.err(table, row, column, format!("{value:?} is not an upper-case ISO 3166-1 alpha-2 country code"));
+            self.err(
+                table,
+                row,
+                column,
+                format!("{value:?} is not an upper-case ISO 3166-1 alpha-2 country code"),
+            );
         }
         parsed
     }
 
     /// A country or `*`: `Some(None)` for `*`, `None` when invalid.
-    fn country_or_any(&mut self, table: &str, row: RowNo, column: &str, value: &str) -> Option<Option<Country>> {
+    fn country_or_any(
+        &mut self,
+        table: &str,
+        row: RowNo,
+        column: &str,
+        value: &str,
+    ) -> Option<Option<Country>> {
         match wildcard(value) {
             None => Some(None),
             Some(code) => self.country(table, row, column, code).map(Some),
         }
     }
 
-    fn currency(&mut self, fx: &Fx, table: &str, row: RowNo, column: &str, value: &str) -> Option<(Currency, u16)> {
+    fn currency(
+        &mut self,
+        fx: &Fx,
+        table: &str,
+        row: RowNo,
+        column: &str,
+        value: &str,
+    ) -> Option<(Currency, u16)> {
         let Some(currency) = Currency::from_code(value) else {
-            self.err(table, row, column, format!("{value:?} is not an upper-case ISO 4217 currency code"));
+            self.err(
+                table,
+                row,
+                column,
+                format!("{value:?} is not an upper-case ISO 4217 currency code"),
+            );
             return None;
         };
         match fx.id(currency) {
@@ -469,21 +529,43 @@ impl Compiler {
             self.err(table, row, column, format!("{value} is negative"));
             false
         } else if value >= AMOUNT_MAX {
-            self.err(table, row, column, format!("{value} is out of range (must be below 10^15)"));
+            self.err(
+                table,
+                row,
+                column,
+                format!("{value} is out of range (must be below 10^15)"),
+            );
             false
         } else {
             true
         }
     }
 
-    fn opt_amount(&mut self, table: &str, row: RowNo, column: &str, value: Option<Decimal>) -> bool {
+    fn opt_amount(
+        &mut self,
+        table: &str,
+        row: RowNo,
+        column: &str,
+        value: Option<Decimal>,
+    ) -> bool {
         value.is_none_or(|v| self.amount(table, row, column, v))
     }
 
     /// A whole number within `min..WHOLE_MAX`.
-    fn whole(&mut self, table: &str, row: RowNo, column: &str, value: i64, min: i64) -> Option<u64> {
+    fn whole(
+        &mut self,
+        table: &str,
+        row: RowNo,
+        column: &str,
+        value: i64,
+        min: i64,
+    ) -> Option<u64> {
         if value < min {
-            let what = if min == 0 { "must not be negative" } else { "must be at least 1" };
+            let what = if min == 0 {
+                "must not be negative"
+            } else {
+                "must be at least 1"
+            };
             self.err(table, row, column, format!("{value} {what}"));
             None
         } else if value >= WHOLE_MAX {
@@ -494,34 +576,79 @@ impl Compiler {
         }
     }
 
-    fn opt_whole(&mut self, table: &str, row: RowNo, column: &str, value: Option<i64>, min: i64) -> Result<Option<u64>, ()> {
+    fn opt_whole(
+        &mut self,
+        table: &str,
+        row: RowNo,
+        column: &str,
+        value: Option<i64>,
+        min: i64,
+    ) -> Result<Option<u64>, ()> {
         match value {
             None => Ok(None),
             Some(v) => self.whole(table, row, column, v, min).map(Some).ok_or(()),
         }
     }
 
-    fn window(&mut self, table: &str, row: RowNo, from: Option<Date>, to: Option<Date>) -> Validity {
-        if let (Some(f), Some(t)) = (from, to) {
-            if t <= f {
-                self.err(table, row, "valid_to", format!("{t} is not after valid_from {f}"));
-            }
+    fn window(
+        &mut self,
+        table: &str,
+        row: RowNo,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> Validity {
+        if let (Some(f), Some(t)) = (from, to)
+            && t <= f
+        {
+            self.err(
+                table,
+                row,
+                "valid_to",
+                format!("{t} is not after valid_from {f}"),
+            );
         }
         validity(from, to)
     }
 
-    fn prefix(&mut self, table: &str, row: RowNo, value: Option<&str>) -> Result<Option<Postcode>, ()> {
-        let Some(raw) = value.filter(|v| *v != "*") else { return Ok(None) };
-        Postcode::normalise(raw).map_err(|why| self.err(table, row, "postcode_prefix", format!("{raw:?} {why}")))
+    /// Reports a row naming a service that does not exist, unless the service exists but was
+    /// refused for its own problems (already reported in `services`).
+    fn unknown_service(&mut self, table: &str, row: RowNo, code: &str, hint: &str) {
+        if !self.refused_services.contains(code) {
+            self.err(
+                table,
+                row,
+                "service_code",
+                format!("{code:?} is not a service{hint}"),
+            );
+        }
+    }
+
+    fn prefix(
+        &mut self,
+        table: &str,
+        row: RowNo,
+        value: Option<&str>,
+    ) -> Result<Option<Postcode>, ()> {
+        let Some(raw) = value.filter(|v| *v != "*") else {
+            return Ok(None);
+        };
+        Postcode::normalise(raw)
+            .map_err(|why| self.err(table, row, "postcode_prefix", format!("{raw:?} {why}")))
     }
 
     fn build(&mut self, src: &SourceBook) -> Option<Book> {
         let base = Currency::from_code(&src.base_currency);
         if base.is_none() {
-            self.report.error("book.toml", None, Some("base_currency"), format!("{:?} is not an ISO 4217 currency code", src.base_currency));
+            self.report.error(
+                "book.toml",
+                None,
+                Some("base_currency"),
+                format!("{:?} is not an ISO 4217 currency code", src.base_currency),
+            );
         }
         if src.name.trim().is_empty() {
-            self.report.error("book.toml", None, Some("name"), "must not be empty");
+            self.report
+                .error("book.toml", None, Some("name"), "must not be empty");
         }
         let fx = self.fx(src, base);
         let charts = self.zones(src);
@@ -579,31 +706,57 @@ impl Compiler {
         let mut rates: Vec<(Currency, Decimal)> = Vec::new();
         for r in &src.fx {
             let Some(currency) = Currency::from_code(&r.currency) else {
-                self.err("fx", r.row, "currency", format!("{:?} is not an upper-case ISO 4217 currency code", r.currency));
+                self.err(
+                    "fx",
+                    r.row,
+                    "currency",
+                    format!(
+                        "{:?} is not an upper-case ISO 4217 currency code",
+                        r.currency
+                    ),
+                );
                 continue;
             };
             if rates.iter().any(|(c, _)| *c == currency) {
-                self.err("fx", r.row, "currency", format!("{currency} appears more than once"));
+                self.err(
+                    "fx",
+                    r.row,
+                    "currency",
+                    format!("{currency} appears more than once"),
+                );
                 continue;
             }
             if r.per_base <= Decimal::ZERO {
-                self.err("fx", r.row, "per_base", format!("{} must be above 0", r.per_base));
+                self.err(
+                    "fx",
+                    r.row,
+                    "per_base",
+                    format!("{} must be above 0", r.per_base),
+                );
                 continue;
             }
             if !self.amount("fx", r.row, "per_base", r.per_base) {
                 continue;
             }
             if Some(currency) == base && r.per_base != Decimal::ONE {
-                self.err("fx", r.row, "per_base", format!("the base currency {currency} must have per_base 1, not {}", r.per_base));
+                self.err(
+                    "fx",
+                    r.row,
+                    "per_base",
+                    format!(
+                        "the base currency {currency} must have per_base 1, not {}",
+                        r.per_base
+                    ),
+                );
                 continue;
             }
             rates.push((currency, r.per_base.normalize()));
         }
         // The base currency is worth one of itself even without a row.
-        if let Some(base) = base {
-            if !rates.iter().any(|(c, _)| *c == base) {
-                rates.push((base, Decimal::ONE));
-            }
+        if let Some(base) = base
+            && !rates.iter().any(|(c, _)| *c == base)
+        {
+            rates.push((base, Decimal::ONE));
         }
         let n = rates.len();
         let mut pairs = Vec::with_capacity(n * n);
@@ -630,17 +783,32 @@ impl Compiler {
             let prefix = self.prefix(t, r.row, r.postcode_prefix.as_deref());
             let tmin = self.whole(t, r.row, "transit_days_min", r.transit_days_min, 0);
             let tmax = self.whole(t, r.row, "transit_days_max", r.transit_days_max, 0);
-            if let (Some(a), Some(b)) = (tmin, tmax) {
-                if a > b {
-                    self.err(t, r.row, "transit_days_max", format!("{b} is below transit_days_min {a}"));
-                }
+            if let (Some(a), Some(b)) = (tmin, tmax)
+                && a > b
+            {
+                self.err(
+                    t,
+                    r.row,
+                    "transit_days_max",
+                    format!("{b} is below transit_days_min {a}"),
+                );
             }
-            let (true, true, Some(country), Ok(prefix), Some(tmin), Some(tmax)) = (ok_chart, ok_zone, country, prefix, tmin, tmax) else {
+            let (true, true, Some(country), Ok(prefix), Some(tmin), Some(tmax)) =
+                (ok_chart, ok_zone, country, prefix, tmin, tmax)
+            else {
                 continue;
             };
             match seen.entry((r.zone_chart.as_str(), country, prefix.clone())) {
                 Entry::Occupied(first) => {
-                    self.err(t, r.row, "postcode_prefix", format!("duplicates row {} (same zone_chart, dest_country and postcode_prefix)", first.get()));
+                    self.err(
+                        t,
+                        r.row,
+                        "postcode_prefix",
+                        format!(
+                            "duplicates row {} (same zone_chart, dest_country and postcode_prefix)",
+                            first.get()
+                        ),
+                    );
                     continue;
                 }
                 Entry::Vacant(v) => {
@@ -648,7 +816,10 @@ impl Compiler {
                 }
             }
             let ci = *chart_index.entry(r.zone_chart.as_str()).or_insert_with(|| {
-                charts.push(Chart { name: r.zone_chart.as_str().into(), ..Chart::default() });
+                charts.push(Chart {
+                    name: r.zone_chart.as_str().into(),
+                    ..Chart::default()
+                });
                 charts.len() - 1
             });
             let chart = &mut charts[ci];
@@ -656,7 +827,11 @@ impl Compiler {
                 chart.zones.push(r.zone.as_str().into());
                 (chart.zones.len() - 1) as u32
             });
-            let hit = ZoneHit { zone, transit_days_min: tmin.min(u64::from(u32::MAX)) as u32, transit_days_max: tmax.min(u64::from(u32::MAX)) as u32 };
+            let hit = ZoneHit {
+                zone,
+                transit_days_min: tmin.min(u64::from(u32::MAX)) as u32,
+                transit_days_max: tmax.min(u64::from(u32::MAX)) as u32,
+            };
             let cz = match country {
                 Some(c) => chart.by_country.entry(c).or_default(),
                 None => chart.any_country.get_or_insert_with(CountryZones::default),
@@ -670,50 +845,99 @@ impl Compiler {
             }
         }
         for chart in &mut charts {
-            for cz in chart.by_country.values_mut().chain(chart.any_country.as_mut()) {
+            for cz in chart
+                .by_country
+                .values_mut()
+                .chain(chart.any_country.as_mut())
+            {
                 cz.prefixes.sort_by(|a, b| a.0.cmp(&b.0));
             }
         }
         charts
     }
 
-    fn services(&mut self, src: &SourceBook, fx: &Fx, charts: &[Chart]) -> (Vec<Service>, HashMap<Box<str>, u32>, Vec<Box<str>>) {
+    #[allow(clippy::type_complexity)]
+    fn services(
+        &mut self,
+        src: &SourceBook,
+        fx: &Fx,
+        charts: &[Chart],
+    ) -> (Vec<Service>, HashMap<Box<str>, u32>, Vec<Box<str>>) {
         let t = "services";
         let mut seen: HashMap<&str, RowNo> = HashMap::new();
         let mut out: Vec<Service> = Vec::new();
         let mut carriers: Vec<Box<str>> = Vec::new();
         for r in &src.services {
             let ok_code = self.text(t, r.row, "service_code", &r.service_code);
-            if ok_code {
-                if let Some(first) = seen.insert(&r.service_code, r.row) {
-                    self.err(t, r.row, "service_code", format!("{:?} duplicates row {first}", r.service_code));
-                    continue;
-                }
+            if ok_code && let Some(first) = seen.insert(&r.service_code, r.row) {
+                self.err(
+                    t,
+                    r.row,
+                    "service_code",
+                    format!("{:?} duplicates row {first}", r.service_code),
+                );
+                continue;
             }
             let ok_carrier = self.text(t, r.row, "carrier", &r.carrier);
             let origin = self.country(t, r.row, "origin_country", &r.origin_country);
             let currency = self.currency(fx, t, r.row, "currency", &r.currency);
             let chart = charts.iter().position(|c| *c.name == *r.zone_chart);
             if chart.is_none() {
-                self.err(t, r.row, "zone_chart", format!("{:?} has no rows in zones", r.zone_chart));
+                self.err(
+                    t,
+                    r.row,
+                    "zone_chart",
+                    format!("{:?} has no rows in zones", r.zone_chart),
+                );
             }
             let max_weight_g = self.whole(t, r.row, "max_weight_g", r.max_weight_g, 1);
             let dims = (
                 self.opt_whole(t, r.row, "max_length_mm", r.max_length_mm, 1),
                 self.opt_whole(t, r.row, "max_girth_mm", r.max_girth_mm, 1),
                 self.opt_whole(t, r.row, "volumetric_divisor", r.volumetric_divisor, 1),
-                self.opt_whole(t, r.row, "volumetric_min_side_mm", r.volumetric_min_side_mm, 0),
+                self.opt_whole(
+                    t,
+                    r.row,
+                    "volumetric_min_side_mm",
+                    r.volumetric_min_side_mm,
+                    0,
+                ),
                 self.opt_whole(t, r.row, "min_chargeable_g", r.min_chargeable_g, 0),
                 self.opt_whole(t, r.row, "weight_step_g", r.weight_step_g, 1),
             );
             let ok_value = self.opt_amount(t, r.row, "max_value", r.max_value);
             let window = self.window(t, r.row, r.valid_from, r.valid_to);
-            let (true, true, Some(origin), Some((currency, fx_id)), Some(chart), Some(max_weight_g), true) =
-                (ok_code, ok_carrier, origin, currency, chart, max_weight_g, ok_value)
+            let (
+                true,
+                true,
+                Some(origin),
+                Some((currency, fx_id)),
+                Some(chart),
+                Some(max_weight_g),
+                true,
+            ) = (
+                ok_code,
+                ok_carrier,
+                origin,
+                currency,
+                chart,
+                max_weight_g,
+                ok_value,
+            )
             else {
+                self.refused_services.insert(r.service_code.clone());
                 continue;
             };
-            let (Ok(max_length_mm), Ok(max_girth_mm), Ok(volumetric_divisor), Ok(volumetric_min_side_mm), Ok(min_chargeable_g), Ok(weight_step_g)) = dims else {
+            let (
+                Ok(max_length_mm),
+                Ok(max_girth_mm),
+                Ok(volumetric_divisor),
+                Ok(volumetric_min_side_mm),
+                Ok(min_chargeable_g),
+                Ok(weight_step_g),
+            ) = dims
+            else {
+                self.refused_services.insert(r.service_code.clone());
                 continue;
             };
             let carrier_id = match carriers.iter().position(|c| **c == *r.carrier) {
@@ -749,31 +973,58 @@ impl Compiler {
             });
         }
         out.sort_by(|a, b| a.code.cmp(&b.code));
-        let by_code = out.iter().enumerate().map(|(i, s)| (s.code.clone(), i as u32)).collect();
+        let by_code = out
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.code.clone(), i as u32))
+            .collect();
         (out, by_code, carriers)
     }
 
     /// Groups bands by (service, zone), checks them, and pre-scales them to one exact scale.
-    fn rates(&mut self, src: &SourceBook, services: &mut [Service], charts: &[Chart]) -> (Vec<Band>, u32, bool) {
+    fn rates(
+        &mut self,
+        src: &SourceBook,
+        services: &mut [Service],
+        charts: &[Chart],
+    ) -> (Vec<Band>, u32, bool) {
         let t = "rates";
-        let by_code: HashMap<&str, usize> = services.iter().enumerate().map(|(i, s)| (&*s.code, i)).collect();
-        let zone_index: Vec<HashMap<&str, u32>> =
-            charts.iter().map(|c| c.zones.iter().enumerate().map(|(i, z)| (&**z, i as u32)).collect()).collect();
+        let by_code: HashMap<&str, usize> = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (&*s.code, i))
+            .collect();
+        let zone_index: Vec<HashMap<&str, u32>> = charts
+            .iter()
+            .map(|c| {
+                c.zones
+                    .iter()
+                    .enumerate()
+                    .map(|(i, z)| (&**z, i as u32))
+                    .collect()
+            })
+            .collect();
         // (service, zone, max_weight_g, index into src.rates) of every usable row.
         let mut keyed: Vec<(u32, u32, u64, u32)> = Vec::with_capacity(src.rates.len());
-        let mut last: Option<(&str, &str, Option<(usize, u32)>)> = None;
+        // The previous row's (service_code, zone) and what they resolved to.
+        type LastKey<'a> = Option<(&'a str, &'a str, Option<(usize, u32)>)>;
+        let mut last: LastKey<'_> = None;
         for (i, r) in src.rates.iter().enumerate() {
             // Rows of one (service, zone) usually follow each other: skip the lookups then.
             let resolved = match last {
-                Some((code, zone, resolved)) if *code == *r.service_code && *zone == *r.zone => resolved,
+                Some((code, zone, resolved)) if *code == *r.service_code && *zone == *r.zone => {
+                    resolved
+                }
                 _ => {
-                    let resolved = self.resolve_rate_key(r, &by_code, services, charts, &zone_index);
+                    let resolved =
+                        self.resolve_rate_key(r, &by_code, services, charts, &zone_index);
                     last = Some((&r.service_code, &r.zone, resolved));
                     resolved
                 }
             };
             let weight = self.whole(t, r.row, "max_weight_g", r.max_weight_g, 1);
-            let ok = self.amount(t, r.row, "fixed", r.fixed) & self.amount(t, r.row, "per_kg", r.per_kg);
+            let ok =
+                self.amount(t, r.row, "fixed", r.fixed) & self.amount(t, r.row, "per_kg", r.per_kg);
             if let (Some((si, zone)), Some(weight), true) = (resolved, weight, ok) {
                 keyed.push((si as u32, zone, weight, i as u32));
             }
@@ -781,7 +1032,12 @@ impl Compiler {
         keyed.sort_unstable();
         // One scale S for every band: base × 10^S = fixed × 10^(S − sf) + per_kg × g × 10^(S − sk − 3).
         let scale_fixed = src.rates.iter().map(|r| r.fixed.scale()).max().unwrap_or(0);
-        let scale_per_kg = src.rates.iter().map(|r| r.per_kg.scale()).max().unwrap_or(0);
+        let scale_per_kg = src
+            .rates
+            .iter()
+            .map(|r| r.per_kg.scale())
+            .max()
+            .unwrap_or(0);
         let rate_scale = scale_fixed.max(scale_per_kg + 3);
         let mut exact_only = rate_scale > FAST_SCALE_MAX;
         let mut bands = Vec::with_capacity(keyed.len());
@@ -790,14 +1046,29 @@ impl Compiler {
             let start = bands.len() as u32;
             let mut in_order = true;
             for pair in group.windows(2) {
-                let (a, b) = (&src.rates[pair[0].3 as usize], &src.rates[pair[1].3 as usize]);
+                let (a, b) = (
+                    &src.rates[pair[0].3 as usize],
+                    &src.rates[pair[1].3 as usize],
+                );
                 if pair[0].2 == pair[1].2 {
-                    self.err(t, b.row, "max_weight_g", format!("{} duplicates row {} (same service_code, zone and max_weight_g)", b.max_weight_g, a.row));
+                    self.err(
+                        t,
+                        b.row,
+                        "max_weight_g",
+                        format!(
+                            "{} duplicates row {} (same service_code, zone and max_weight_g)",
+                            b.max_weight_g, a.row
+                        ),
+                    );
                 }
                 in_order &= a.row < b.row;
             }
             if !in_order {
-                let first = group.iter().map(|k| src.rates[k.3 as usize].row).min().unwrap_or(0);
+                let first = group
+                    .iter()
+                    .map(|k| src.rates[k.3 as usize].row)
+                    .min()
+                    .unwrap_or(0);
                 let chart = &charts[services[si].chart as usize];
                 self.report.warning(
                     t,
@@ -811,12 +1082,19 @@ impl Compiler {
             }
             for k in group {
                 let r = &src.rates[k.3 as usize];
-                let scaled = scale_to_i64(r.fixed, rate_scale).zip(scale_to_i64(r.per_kg, rate_scale - 3));
+                let scaled =
+                    scale_to_i64(r.fixed, rate_scale).zip(scale_to_i64(r.per_kg, rate_scale - 3));
                 let (fixed_scaled, per_g_scaled) = scaled.unwrap_or_else(|| {
                     exact_only = true;
                     (0, 0)
                 });
-                bands.push(Band { max_weight_g: k.2, fixed_scaled, per_g_scaled, fixed: r.fixed, per_kg: r.per_kg });
+                bands.push(Band {
+                    max_weight_g: k.2,
+                    fixed_scaled,
+                    per_g_scaled,
+                    fixed: r.fixed,
+                    per_kg: r.per_kg,
+                });
             }
             services[si].zone_bands[zone as usize] = (start, bands.len() as u32 - start);
         }
@@ -832,20 +1110,33 @@ impl Compiler {
         zone_index: &[HashMap<&str, u32>],
     ) -> Option<(usize, u32)> {
         let Some(&si) = by_code.get(&*r.service_code) else {
-            self.err("rates", r.row, "service_code", format!("{:?} is not a service", r.service_code));
+            self.unknown_service("rates", r.row, &r.service_code, "");
             return None;
         };
         let chart = services[si].chart as usize;
         match zone_index[chart].get(&*r.zone) {
             Some(&zone) => Some((si, zone)),
             None => {
-                self.err("rates", r.row, "zone", format!("{:?} is not a zone of chart {:?} (service {})", r.zone, charts[chart].name, r.service_code));
+                self.err(
+                    "rates",
+                    r.row,
+                    "zone",
+                    format!(
+                        "{:?} is not a zone of chart {:?} (service {})",
+                        r.zone, charts[chart].name, r.service_code
+                    ),
+                );
                 None
             }
         }
     }
 
-    fn surcharges(&mut self, src: &SourceBook, services: &mut [Service], by_code: &HashMap<Box<str>, u32>) -> (Vec<Surcharge>, Vec<Box<str>>) {
+    fn surcharges(
+        &mut self,
+        src: &SourceBook,
+        services: &mut [Service],
+        by_code: &HashMap<Box<str>, u32>,
+    ) -> (Vec<Surcharge>, Vec<Box<str>>) {
         let t = "surcharges";
         let mut out = Vec::new();
         let mut line_codes: Vec<Box<str>> = vec!["BASE".into()];
@@ -855,25 +1146,36 @@ impl Compiler {
                 Some(code) => match by_code.get(code) {
                     Some(&i) => Some(Some(i)),
                     None => {
-                        self.err(t, r.row, "service_code", format!("{code:?} is not a service (use \"*\" for every service)"));
+                        self.unknown_service(t, r.row, code, " (use \"*\" for every service)");
                         None
                     }
                 },
             };
             let ok_code = self.text(t, r.row, "code", &r.code);
             if ok_code && r.code == "BASE" {
-                self.err(t, r.row, "code", "BASE is the base freight's line; a surcharge needs another code");
+                self.err(
+                    t,
+                    r.row,
+                    "code",
+                    "BASE is the base freight's line; a surcharge needs another code",
+                );
             }
             let kind = match r.kind.as_str() {
                 "fixed" => Some(SurchargeKind::Fixed),
                 "per_kg" => Some(SurchargeKind::PerKg),
                 "percent_of_base" => Some(SurchargeKind::PercentOfBase),
                 other => {
-                    self.err(t, r.row, "kind", format!("{other:?} is not one of fixed, per_kg, percent_of_base"));
+                    self.err(
+                        t,
+                        r.row,
+                        "kind",
+                        format!("{other:?} is not one of fixed, per_kg, percent_of_base"),
+                    );
                     None
                 }
             };
-            let ok_amounts = self.amount(t, r.row, "amount", r.amount) & self.opt_amount(t, r.row, "minimum", r.minimum);
+            let ok_amounts = self.amount(t, r.row, "amount", r.amount)
+                & self.opt_amount(t, r.row, "minimum", r.minimum);
             let country = match r.dest_country.as_deref() {
                 None | Some("") => Some(None),
                 Some(c) => self.country_or_any(t, r.row, "dest_country", c),
@@ -892,8 +1194,19 @@ impl Compiler {
             let min_cg = self.opt_whole(t, r.row, "min_chargeable_g", r.min_chargeable_g, 0);
             let min_len = self.opt_whole(t, r.row, "min_length_mm", r.min_length_mm, 0);
             let window = self.window(t, r.row, r.valid_from, r.valid_to);
-            let (Some(service), true, Some(kind), true, Some(country), Ok(prefix), Some(incoterm), Ok(min_cg), Ok(min_len)) =
-                (service, ok_code, kind, ok_amounts, country, prefix, incoterm, min_cg, min_len)
+            let (
+                Some(service),
+                true,
+                Some(kind),
+                true,
+                Some(country),
+                Ok(prefix),
+                Some(incoterm),
+                Ok(min_cg),
+                Ok(min_len),
+            ) = (
+                service, ok_code, kind, ok_amounts, country, prefix, incoterm, min_cg, min_len,
+            )
             else {
                 continue;
             };
@@ -935,7 +1248,11 @@ impl Compiler {
         (out, line_codes)
     }
 
-    fn restrictions(&mut self, src: &SourceBook, by_code: &HashMap<Box<str>, u32>) -> HashMap<Box<str>, CategoryRules> {
+    fn restrictions(
+        &mut self,
+        src: &SourceBook,
+        by_code: &HashMap<Box<str>, u32>,
+    ) -> HashMap<Box<str>, CategoryRules> {
         let t = "restrictions";
         let mut out: HashMap<Box<str>, CategoryRules> = HashMap::new();
         let mut seen: HashMap<(&str, &str, &str), RowNo> = HashMap::new();
@@ -945,7 +1262,7 @@ impl Compiler {
                 Some(code) => match by_code.get(code) {
                     Some(&i) => Some(Some(i)),
                     None => {
-                        self.err(t, r.row, "service_code", format!("{code:?} is not a service (use \"*\" for every service)"));
+                        self.unknown_service(t, r.row, code, " (use \"*\" for every service)");
                         None
                     }
                 },
@@ -956,18 +1273,39 @@ impl Compiler {
                 "allow" => Some(true),
                 "deny" => Some(false),
                 other => {
-                    self.err(t, r.row, "action", format!("{other:?} is not allow or deny"));
+                    self.err(
+                        t,
+                        r.row,
+                        "action",
+                        format!("{other:?} is not allow or deny"),
+                    );
                     None
                 }
             };
-            if let Some(first) = seen.insert((&r.service_code, &r.dest_country, &r.category), r.row) {
-                self.err(t, r.row, "category", format!("duplicates row {first} (same service_code, dest_country and category)"));
+            if let Some(first) = seen.insert((&r.service_code, &r.dest_country, &r.category), r.row)
+            {
+                self.err(
+                    t,
+                    r.row,
+                    "category",
+                    format!(
+                        "duplicates row {first} (same service_code, dest_country and category)"
+                    ),
+                );
                 continue;
             }
-            let (Some(service), Some(country), true, Some(allow)) = (service, country, ok_category, allow) else { continue };
+            let (Some(service), Some(country), true, Some(allow)) =
+                (service, country, ok_category, allow)
+            else {
+                continue;
+            };
             let rules = out.entry(r.category.as_str().into()).or_default();
             match service {
-                Some(s) => rules.by_service.entry(s).or_default().push((country, allow)),
+                Some(s) => rules
+                    .by_service
+                    .entry(s)
+                    .or_default()
+                    .push((country, allow)),
                 None => rules.any_service.push((country, allow)),
             }
         }
@@ -975,7 +1313,12 @@ impl Compiler {
     }
 
     #[allow(clippy::type_complexity)]
-    fn prices(&mut self, src: &SourceBook, fx: &Fx, by_code: &HashMap<Box<str>, u32>) -> (Vec<Price>, HashMap<Box<str>, PriceTable>, PriceTable) {
+    fn prices(
+        &mut self,
+        src: &SourceBook,
+        fx: &Fx,
+        by_code: &HashMap<Box<str>, u32>,
+    ) -> (Vec<Price>, HashMap<Box<str>, PriceTable>, PriceTable) {
         let t = "prices";
         let mut prices = Vec::new();
         let mut tables: HashMap<Box<str>, PriceTable> = HashMap::new();
@@ -988,22 +1331,31 @@ impl Compiler {
                 Some(code) => match by_code.get(code) {
                     Some(&i) => Some(Some(i)),
                     None => {
-                        self.err(t, r.row, "service_code", format!("{code:?} is not a service (use \"*\" for every service)"));
+                        self.unknown_service(t, r.row, code, " (use \"*\" for every service)");
                         None
                     }
                 },
             };
             let country = self.country_or_any(t, r.row, "dest_country", &r.dest_country);
-            let ok_amounts = self.amount(t, r.row, "markup_percent", r.markup_percent) & self.amount(t, r.row, "markup_fixed", r.markup_fixed);
+            let ok_amounts = self.amount(t, r.row, "markup_percent", r.markup_percent)
+                & self.amount(t, r.row, "markup_fixed", r.markup_fixed);
             let currency = match r.currency.as_deref().filter(|c| !c.is_empty()) {
-                Some(code) => self.currency(fx, t, r.row, "currency", code).map(|(_, id)| Some(id)),
+                Some(code) => self
+                    .currency(fx, t, r.row, "currency", code)
+                    .map(|(_, id)| Some(id)),
                 None if r.markup_fixed.is_zero() => Some(None),
                 None => {
-                    self.err(t, r.row, "currency", "must name the currency of a non-zero markup_fixed");
+                    self.err(
+                        t,
+                        r.row,
+                        "currency",
+                        "must name the currency of a non-zero markup_fixed",
+                    );
                     None
                 }
             };
-            if let Some(first) = seen.insert((&r.customer, &r.service_code, &r.dest_country), r.row) {
+            if let Some(first) = seen.insert((&r.customer, &r.service_code, &r.dest_country), r.row)
+            {
                 self.err(
                     t,
                     r.row,
@@ -1012,15 +1364,27 @@ impl Compiler {
                 );
                 continue;
             }
-            let (true, Some(service), Some(country), true, Some(fx_id)) = (ok_customer, service, country, ok_amounts, currency) else { continue };
+            let (true, Some(service), Some(country), true, Some(fx_id)) =
+                (ok_customer, service, country, ok_amounts, currency)
+            else {
+                continue;
+            };
             let index = prices.len() as u32;
-            prices.push(Price { markup_percent: r.markup_percent, markup_fixed: r.markup_fixed, fx_id });
+            prices.push(Price {
+                markup_percent: r.markup_percent,
+                markup_fixed: r.markup_fixed,
+                fx_id,
+            });
             let table = match wildcard(&r.customer) {
                 None => &mut any_customer,
                 Some(customer) => tables.entry(customer.into()).or_default(),
             };
             match service {
-                Some(s) => table.by_service.entry(s).or_default().push((country, index)),
+                Some(s) => table
+                    .by_service
+                    .entry(s)
+                    .or_default()
+                    .push((country, index)),
                 None => table.any_service.push((country, index)),
             }
         }
@@ -1028,7 +1392,11 @@ impl Compiler {
     }
 
     #[allow(clippy::type_complexity)]
-    fn customs(&mut self, src: &SourceBook, fx: &Fx) -> (HashMap<Country, Vec<CustomsRule>>, Vec<CustomsRule>) {
+    fn customs(
+        &mut self,
+        src: &SourceBook,
+        fx: &Fx,
+    ) -> (HashMap<Country, Vec<CustomsRule>>, Vec<CustomsRule>) {
         let t = "customs";
         let mut by_country: HashMap<Option<Country>, Vec<(RowNo, CustomsRule)>> = HashMap::new();
         for r in &src.customs {
@@ -1050,12 +1418,21 @@ impl Compiler {
                 "FOB" => Some(DutyBasis::Fob),
                 "CIF" => Some(DutyBasis::Cif),
                 other => {
-                    self.err(t, r.row, "duty_basis", format!("{other:?} is not FOB or CIF"));
+                    self.err(
+                        t,
+                        r.row,
+                        "duty_basis",
+                        format!("{other:?} is not FOB or CIF"),
+                    );
                     None
                 }
             };
             let window = self.window(t, r.row, r.valid_from, r.valid_to);
-            let (Some(country), Some((currency, fx_id)), true, Some(duty_basis)) = (country, currency, ok, basis) else { continue };
+            let (Some(country), Some((currency, fx_id)), true, Some(duty_basis)) =
+                (country, currency, ok, basis)
+            else {
+                continue;
+            };
             let rule = CustomsRule {
                 currency,
                 fx_id,
@@ -1071,8 +1448,16 @@ impl Compiler {
                 validity: window,
             };
             let rules = by_country.entry(country).or_default();
-            if let Some((first, _)) = rules.iter().find(|(_, other)| other.validity.overlaps(&window)) {
-                self.err(t, r.row, "valid_from", format!("validity overlaps row {first} of the same dest_country"));
+            if let Some((first, _)) = rules
+                .iter()
+                .find(|(_, other)| other.validity.overlaps(&window))
+            {
+                self.err(
+                    t,
+                    r.row,
+                    "valid_from",
+                    format!("validity overlaps row {first} of the same dest_country"),
+                );
                 continue;
             }
             rules.push((r.row, rule));
@@ -1092,21 +1477,46 @@ impl Compiler {
     }
 
     #[allow(clippy::type_complexity)]
-    fn duty_rates(&mut self, src: &SourceBook) -> (HashMap<Country, Vec<(Box<str>, Decimal)>>, Vec<(Box<str>, Decimal)>) {
+    fn duty_rates(
+        &mut self,
+        src: &SourceBook,
+    ) -> (
+        HashMap<Country, Vec<(Box<str>, Decimal)>>,
+        Vec<(Box<str>, Decimal)>,
+    ) {
         let t = "duty_rates";
-        let mut by_country: HashMap<Option<Country>, Vec<(Box<str>, Decimal, RowNo)>> = HashMap::new();
+        let mut by_country: HashMap<Option<Country>, Vec<(Box<str>, Decimal, RowNo)>> =
+            HashMap::new();
         for r in &src.duty_rates {
             let country = self.country_or_any(t, r.row, "dest_country", &r.dest_country);
-            let prefix: String = r.hs_prefix.chars().filter(|c| *c != '.' && *c != ' ').collect();
-            let ok_prefix = !prefix.is_empty() && prefix.len() <= 10 && prefix.bytes().all(|b| b.is_ascii_digit());
+            let prefix: String = r
+                .hs_prefix
+                .chars()
+                .filter(|c| *c != '.' && *c != ' ')
+                .collect();
+            let ok_prefix = !prefix.is_empty()
+                && prefix.len() <= 10
+                && prefix.bytes().all(|b| b.is_ascii_digit());
             if !ok_prefix {
-                self.err(t, r.row, "hs_prefix", format!("{:?} is not 1 to 10 HS digits", r.hs_prefix));
+                self.err(
+                    t,
+                    r.row,
+                    "hs_prefix",
+                    format!("{:?} is not 1 to 10 HS digits", r.hs_prefix),
+                );
             }
             let ok_rate = self.amount(t, r.row, "duty_percent", r.duty_percent);
-            let (Some(country), true, true) = (country, ok_prefix, ok_rate) else { continue };
+            let (Some(country), true, true) = (country, ok_prefix, ok_rate) else {
+                continue;
+            };
             let rows = by_country.entry(country).or_default();
             if let Some((_, _, first)) = rows.iter().find(|(p, _, _)| **p == *prefix) {
-                self.err(t, r.row, "hs_prefix", format!("duplicates row {first} (same dest_country and hs_prefix)"));
+                self.err(
+                    t,
+                    r.row,
+                    "hs_prefix",
+                    format!("duplicates row {first} (same dest_country and hs_prefix)"),
+                );
                 continue;
             }
             rows.push((prefix.into(), r.duty_percent, r.row));
@@ -1114,7 +1524,8 @@ impl Compiler {
         let mut out = HashMap::new();
         let mut any = Vec::new();
         for (country, rows) in by_country {
-            let mut rows: Vec<(Box<str>, Decimal)> = rows.into_iter().map(|(p, d, _)| (p, d)).collect();
+            let mut rows: Vec<(Box<str>, Decimal)> =
+                rows.into_iter().map(|(p, d, _)| (p, d)).collect();
             rows.sort_by(|a, b| a.0.cmp(&b.0));
             match country {
                 Some(c) => {
@@ -1133,19 +1544,42 @@ impl Compiler {
         for r in &src.segments {
             let service = by_code.get(r.service_code.as_str()).copied();
             if service.is_none() {
-                self.err(t, r.row, "service_code", format!("{:?} is not a service", r.service_code));
+                self.unknown_service(t, r.row, &r.service_code, "");
             }
             let seq = self.whole(t, r.row, "seq", r.seq, 0);
-            if !matches!(r.kind.as_str(), "first_mile" | "hub" | "line_haul" | "customs" | "last_mile") {
-                self.err(t, r.row, "kind", format!("{:?} is not one of first_mile, hub, line_haul, customs, last_mile", r.kind));
+            if !matches!(
+                r.kind.as_str(),
+                "first_mile" | "hub" | "line_haul" | "customs" | "last_mile"
+            ) {
+                self.err(
+                    t,
+                    r.row,
+                    "kind",
+                    format!(
+                        "{:?} is not one of first_mile, hub, line_haul, customs, last_mile",
+                        r.kind
+                    ),
+                );
             }
-            let ok = self.text(t, r.row, "carrier", &r.carrier) & self.text(t, r.row, "label", &r.label);
+            let ok =
+                self.text(t, r.row, "carrier", &r.carrier) & self.text(t, r.row, "label", &r.label);
             if let Some(first) = seen.insert((&r.service_code, r.seq), r.row) {
-                self.err(t, r.row, "seq", format!("duplicates row {first} (same service_code and seq)"));
+                self.err(
+                    t,
+                    r.row,
+                    "seq",
+                    format!("duplicates row {first} (same service_code and seq)"),
+                );
                 continue;
             }
             if let (Some(service), Some(seq), true) = (service, seq, ok) {
-                out.push(Segment { service, seq: seq as u32, kind: r.kind.as_str().into(), carrier: r.carrier.as_str().into(), label: r.label.as_str().into() });
+                out.push(Segment {
+                    service,
+                    seq: seq as u32,
+                    kind: r.kind.as_str().into(),
+                    carrier: r.carrier.as_str().into(),
+                    label: r.label.as_str().into(),
+                });
             }
         }
         out.sort_by_key(|s| (s.service, s.seq));
@@ -1153,7 +1587,8 @@ impl Compiler {
     }
 
     fn warn_unreachable(&mut self, services: &[Service], charts: &[Chart]) {
-        let mut priced: Vec<Vec<bool>> = charts.iter().map(|c| vec![false; c.zones.len()]).collect();
+        let mut priced: Vec<Vec<bool>> =
+            charts.iter().map(|c| vec![false; c.zones.len()]).collect();
         for s in services {
             for (zi, (_, len)) in s.zone_bands.iter().enumerate() {
                 priced[s.chart as usize][zi] |= *len > 0;
@@ -1162,13 +1597,29 @@ impl Compiler {
         for (ci, chart) in charts.iter().enumerate() {
             for (zi, zone) in chart.zones.iter().enumerate() {
                 if !priced[ci][zi] {
-                    self.report.warning("zones", None, Some("zone"), format!("zone {zone:?} of chart {:?} has no band in rates for any service", chart.name));
+                    self.report.warning(
+                        "zones",
+                        None,
+                        Some("zone"),
+                        format!(
+                            "zone {zone:?} of chart {:?} has no band in rates for any service",
+                            chart.name
+                        ),
+                    );
                 }
             }
         }
         for s in services {
             if s.zone_bands.iter().all(|(_, len)| *len == 0) {
-                self.report.warning("services", None, Some("service_code"), format!("service {} has no band in rates: no destination can reach it", s.code));
+                self.report.warning(
+                    "services",
+                    None,
+                    Some("service_code"),
+                    format!(
+                        "service {} has no band in rates: no destination can reach it",
+                        s.code
+                    ),
+                );
             }
         }
     }
@@ -1186,7 +1637,10 @@ fn ratio(to: Decimal, from: Decimal) -> Option<Ratio> {
     let num = to.mantissa().checked_mul(pow10_i128(from.scale())?)?;
     let den = from.mantissa().checked_mul(pow10_i128(to.scale())?)?;
     let g = gcd(num, den);
-    (g > 0).then(|| Ratio { num: num / g, den: den / g })
+    (g > 0).then(|| Ratio {
+        num: num / g,
+        den: den / g,
+    })
 }
 
 fn gcd(mut a: i128, mut b: i128) -> i128 {

@@ -15,7 +15,10 @@ impl Country {
         if !bytes.iter().all(u8::is_ascii_uppercase) {
             return None;
         }
-        let known = ISO_3166_ALPHA2.as_bytes().chunks(3).any(|c| c[..2] == bytes);
+        let known = ISO_3166_ALPHA2
+            .as_bytes()
+            .chunks(3)
+            .any(|c| c[..2] == bytes);
         known.then_some(Country(bytes))
     }
 
@@ -85,7 +88,11 @@ pub struct Date(i32);
 impl Date {
     /// Years outside 1900..=2200 are refused: no rate book or parcel lives there.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
-        if !(1900..=2200).contains(&year) || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        if !(1900..=2200).contains(&year)
+            || !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+        {
             return None;
         }
         Some(Date(days_from_civil(year, month, day)))
@@ -98,7 +105,9 @@ impl Date {
             return None;
         }
         let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-            b[r].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+            b[r].iter().try_fold(0u32, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+            })
         };
         let year = i32::try_from(digits(0..4)?).ok()?;
         Date::from_ymd(year, digits(5..7)?, digits(8..10)?)
@@ -222,13 +231,18 @@ mod tests {
     #[test]
     fn every_region_of_the_postal_reference_data_is_a_country_but_the_reserved_ones() {
         // shared/data/postal/countryinfo.txt lists about 250 regions as `data/XX=`.
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/postal/countryinfo.txt");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/postal/countryinfo.txt"
+        );
         let Ok(text) = std::fs::read_to_string(path) else {
             panic!("reference data missing at {path}");
         };
         let mut seen = 0;
         for line in text.lines() {
-            let Some(rest) = line.strip_prefix("data/") else { continue };
+            let Some(rest) = line.strip_prefix("data/") else {
+                continue;
+            };
             let code = &rest[..2];
             if rest.as_bytes().get(2) != Some(&b'=') {
                 continue;
@@ -246,11 +260,27 @@ mod tests {
 
     #[test]
     fn dates_round_trip_and_refuse_impossible_days() {
-        for text in ["1970-01-01", "2026-11-24", "2024-02-29", "2000-02-29", "2199-12-31"] {
+        for text in [
+            "1970-01-01",
+            "2026-11-24",
+            "2024-02-29",
+            "2000-02-29",
+            "2199-12-31",
+        ] {
             assert_eq!(Date::parse(text).unwrap().to_string(), text);
         }
         assert_eq!(Date::parse("1970-01-02").unwrap().days_since_epoch(), 1);
-        for bad in ["2026-02-29", "2100-02-29", "2026-13-01", "2026-00-10", "2026-1-1", "26-11-24", "2026/11/24", "", "2026-11-24T00:00"] {
+        for bad in [
+            "2026-02-29",
+            "2100-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-1",
+            "26-11-24",
+            "2026/11/24",
+            "",
+            "2026-11-24T00:00",
+        ] {
             assert!(Date::parse(bad).is_none(), "{bad}");
         }
         for d in -1000..100_000 {
@@ -261,12 +291,18 @@ mod tests {
 
     #[test]
     fn validity_is_half_open() {
-        let v = Validity { from: Date::parse("2026-07-01"), to: Date::parse("2026-08-01") };
+        let v = Validity {
+            from: Date::parse("2026-07-01"),
+            to: Date::parse("2026-08-01"),
+        };
         assert!(!v.contains(Date::parse("2026-06-30").unwrap()));
         assert!(v.contains(Date::parse("2026-07-01").unwrap()));
         assert!(v.contains(Date::parse("2026-07-31").unwrap()));
         assert!(!v.contains(Date::parse("2026-08-01").unwrap()));
-        let next = Validity { from: Date::parse("2026-08-01"), to: None };
+        let next = Validity {
+            from: Date::parse("2026-08-01"),
+            to: None,
+        };
         assert!(!v.overlaps(&next));
         let open = Validity::default();
         assert!(open.overlaps(&v) && v.overlaps(&open));
@@ -274,9 +310,22 @@ mod tests {
 
     #[test]
     fn postcodes_normalise_like_the_rate_book() {
-        let cases = [("sw1a 1aa", Some("SW1A1AA")), ("10115", Some("10115")), ("123-4567", Some("1234567")), (" ", None), ("", None)];
+        let cases = [
+            ("sw1a 1aa", Some("SW1A1AA")),
+            ("10115", Some("10115")),
+            ("123-4567", Some("1234567")),
+            (" ", None),
+            ("", None),
+        ];
         for (raw, want) in cases {
-            assert_eq!(Postcode::normalise(raw).unwrap().as_ref().map(Postcode::as_str), want, "{raw}");
+            assert_eq!(
+                Postcode::normalise(raw)
+                    .unwrap()
+                    .as_ref()
+                    .map(Postcode::as_str),
+                want,
+                "{raw}"
+            );
         }
         assert!(Postcode::normalise("10115;DROP").is_err());
         assert!(Postcode::normalise(&"9".repeat(17)).is_err());

@@ -21,7 +21,8 @@ impl Book {
     pub fn quote_exact(&self, req: &Request) -> Result<Quote, QuoteError> {
         let ctx = self.context(req)?;
         let mut out = Quote::new(req.currency);
-        self.run(&ctx, &mut Scratch::default(), &mut out, Pricer::Exact).ok_or(QuoteError::OutOfRange)?;
+        self.run(&ctx, &mut Scratch::default(), &mut out, Pricer::Exact)
+            .ok_or(QuoteError::OutOfRange)?;
         Ok(out)
     }
 
@@ -30,17 +31,27 @@ impl Book {
         if from == to {
             return Some(x);
         }
-        x.checked_mul(self.fx.per_base(to))?.checked_div(self.fx.per_base(from))
+        x.checked_mul(self.fx.per_base(to))?
+            .checked_div(self.fx.per_base(from))
     }
 
-    pub(crate) fn price_exact(&self, ctx: &Context<'_, '_>, c: &Candidate<'_>, out: &mut Quote) -> Option<()> {
+    pub(crate) fn price_exact(
+        &self,
+        ctx: &Context<'_, '_>,
+        c: &Candidate<'_>,
+        out: &mut Quote,
+    ) -> Option<()> {
         let s = &self.services[c.service as usize];
         let service_currency = s.currency;
         let quote_currency = ctx.req.currency;
         let cg = Decimal::from(c.chargeable_g);
 
         // 3. Base: the band's fixed + per_kg × chargeable_g / 1000, rounded.
-        let base = service_currency.round(c.band.fixed.checked_add(c.band.per_kg.checked_mul(cg)?.checked_div(THOUSAND)?)?);
+        let base = service_currency.round(
+            c.band
+                .fixed
+                .checked_add(c.band.per_kg.checked_mul(cg)?.checked_div(THOUSAND)?)?,
+        );
         let mut lines: Vec<(u32, Decimal)> = vec![(0, base)];
 
         // 4. Surcharges in table order, each floored at its minimum, then rounded.
@@ -49,8 +60,13 @@ impl Book {
             use crate::book::SurchargeKind::*;
             let raw = match sur.kind {
                 Fixed => Some(sur.amount),
-                PerKg => sur.amount.checked_mul(cg).and_then(|x| x.checked_div(THOUSAND)),
-                PercentOfBase => base.checked_mul(sur.amount).and_then(|x| x.checked_div(HUNDRED)),
+                PerKg => sur
+                    .amount
+                    .checked_mul(cg)
+                    .and_then(|x| x.checked_div(THOUSAND)),
+                PercentOfBase => base
+                    .checked_mul(sur.amount)
+                    .and_then(|x| x.checked_div(HUNDRED)),
             };
             match raw {
                 Some(raw) => {
@@ -68,35 +84,56 @@ impl Book {
         let first_line = out.lines.len() as u32;
         let mut cost = Decimal::ZERO;
         for (code, amount) in lines {
-            let converted = quote_currency.round(self.convert_exact(amount, s.fx_id, ctx.quote_fx)?);
+            let converted =
+                quote_currency.round(self.convert_exact(amount, s.fx_id, ctx.quote_fx)?);
             cost = cost.checked_add(converted)?;
-            out.lines.push(Line { code, amount: quote_currency.to_minor(converted)? });
+            out.lines.push(Line {
+                code,
+                amount: quote_currency.to_minor(converted)?,
+            });
         }
 
         // 6. Sell with the winning price row.
         let sell = match self.price_row(ctx, c.service) {
             None => cost,
             Some(p) => {
-                let by_percent = quote_currency.round(cost.checked_mul(p.markup_percent)?.checked_div(HUNDRED)?);
+                let by_percent =
+                    quote_currency.round(cost.checked_mul(p.markup_percent)?.checked_div(HUNDRED)?);
                 let fixed = match p.fx_id {
                     None => Decimal::ZERO,
-                    Some(from) => quote_currency.round(self.convert_exact(p.markup_fixed, from, ctx.quote_fx)?),
+                    Some(from) => quote_currency.round(self.convert_exact(
+                        p.markup_fixed,
+                        from,
+                        ctx.quote_fx,
+                    )?),
                 };
                 cost.checked_add(by_percent)?.checked_add(fixed)?
             }
         };
-        self.push_option(c, quote_currency.to_minor(cost)?, quote_currency.to_minor(sell)?, first_line, out);
+        self.push_option(
+            c,
+            quote_currency.to_minor(cost)?,
+            quote_currency.to_minor(sell)?,
+            first_line,
+            out,
+        );
         Some(())
     }
 
     /// 7. Landed cost of every option, in exact decimals.
     pub(crate) fn landed_exact(&self, ctx: &Context<'_, '_>, out: &mut Quote) -> Option<()> {
         let req = ctx.req;
-        let (Some(value), Some(value_fx)) = (&req.declared_value, ctx.value_fx) else { return Some(()) };
-        let Some(rule) = self.customs_rule(req.dest_country, req.ship_date) else { return Some(()) };
+        let (Some(value), Some(value_fx)) = (&req.declared_value, ctx.value_fx) else {
+            return Some(());
+        };
+        let Some(rule) = self.customs_rule(req.dest_country, req.ship_date) else {
+            return Some(());
+        };
         let customs_currency: Currency = rule.currency;
         let c = rule.fx_id;
-        let in_customs = |x: Decimal, from: u16| -> Option<Decimal> { Some(customs_currency.round(self.convert_exact(x, from, c)?)) };
+        let in_customs = |x: Decimal, from: u16| -> Option<Decimal> {
+            Some(customs_currency.round(self.convert_exact(x, from, c)?))
+        };
 
         // The goods value V and each content line, converted and rounded first.
         let v = in_customs(value.amount, value_fx)?;
@@ -105,10 +142,15 @@ impl Book {
             lines.push((v, line_rate(self, req, rule, None)));
         } else {
             for line in &req.contents {
-                lines.push((in_customs(line.value, value_fx)?, line_rate(self, req, rule, Some(line))));
+                lines.push((
+                    in_customs(line.value, value_fx)?,
+                    line_rate(self, req, rule, Some(line)),
+                ));
             }
         }
-        let sum = lines.iter().try_fold(Decimal::ZERO, |acc, (lv, _)| acc.checked_add(*lv))?;
+        let sum = lines
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, (lv, _)| acc.checked_add(*lv))?;
         let n = Decimal::from(lines.len() as u64);
 
         let duty_free = rule.duty_free_upto.is_some_and(|t| v <= t);
@@ -125,7 +167,8 @@ impl Book {
             let freight = in_customs(quote_currency.from_minor(option.sell), ctx.quote_fx)?;
             let duty = if duty_free {
                 match rule.flat_duty_per_hs6 {
-                    Some(flat) => customs_currency.round(flat.checked_mul(Decimal::from(distinct_hs6(&req.contents)))?),
+                    Some(flat) => customs_currency
+                        .round(flat.checked_mul(Decimal::from(distinct_hs6(&req.contents)))?),
                     None => Decimal::ZERO,
                 }
             } else {
@@ -141,21 +184,39 @@ impl Book {
                         DutyBasis::Cif => freight.checked_div(n)?,
                     };
                     let base = lv.checked_add(share)?;
-                    duty = duty.checked_add(customs_currency.round(rate.checked_mul(base)?.checked_div(HUNDRED)?))?;
+                    duty = duty.checked_add(
+                        customs_currency.round(rate.checked_mul(base)?.checked_div(HUNDRED)?),
+                    )?;
                 }
                 duty
             };
             let tax = match scheme {
                 TaxScheme::Exempt => Decimal::ZERO,
                 _ => {
-                    let freight_in_base = if rule.tax_includes_freight { freight } else { Decimal::ZERO };
+                    let freight_in_base = if rule.tax_includes_freight {
+                        freight
+                    } else {
+                        Decimal::ZERO
+                    };
                     let base = v.checked_add(duty)?.checked_add(freight_in_base)?;
-                    customs_currency.round(rule.vat_percent.checked_mul(base)?.checked_div(HUNDRED)?)
+                    customs_currency
+                        .round(rule.vat_percent.checked_mul(base)?.checked_div(HUNDRED)?)
                 }
             };
-            let import = if scheme == TaxScheme::AtImport { duty.checked_add(tax)? } else { duty };
-            let report = |x: Decimal| -> Option<i64> { quote_currency.to_minor(self.convert_exact(x, c, ctx.quote_fx)?) };
-            option.landed_cost = Some(LandedCost { duty: report(duty)?, tax: report(tax)?, scheme, import_charges: report(import)? });
+            let import = if scheme == TaxScheme::AtImport {
+                duty.checked_add(tax)?
+            } else {
+                duty
+            };
+            let report = |x: Decimal| -> Option<i64> {
+                quote_currency.to_minor(self.convert_exact(x, c, ctx.quote_fx)?)
+            };
+            option.landed_cost = Some(LandedCost {
+                duty: report(duty)?,
+                tax: report(tax)?,
+                scheme,
+                import_charges: report(import)?,
+            });
         }
         Some(())
     }

@@ -32,7 +32,10 @@ pub use book::{AMOUNT_MAX, Book, Segment, Service, compile};
 pub use codes::{Country, Date, HsCode, Postcode, Validity};
 pub use money::Currency;
 pub use price::{QuoteError, Scratch};
-pub use quote::{CustomsIssue, CustomsIssues, Excluded, LandedCost, Line, Quote, QuoteOption, Reason, Reasons, TaxScheme};
+pub use quote::{
+    CustomsIssue, CustomsIssues, Excluded, LandedCost, Line, Quote, QuoteOption, Reason, Reasons,
+    TaxScheme,
+};
 pub use report::{Problem, Report, Severity};
 pub use request::{Battery, ContentLine, Incoterm, Money, Request, Strategy};
 pub use rust_decimal::Decimal;

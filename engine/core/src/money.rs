@@ -27,7 +27,10 @@ impl Currency {
         ISO_4217
             .iter()
             .find(|(c, _)| c.as_bytes() == bytes)
-            .map(|&(_, minor_digits)| Currency { code: bytes, minor_digits })
+            .map(|&(_, minor_digits)| Currency {
+                code: bytes,
+                minor_digits,
+            })
     }
 
     pub fn code(&self) -> &str {
@@ -79,7 +82,13 @@ impl Currency {
             return;
         }
         let unit = 10u64.pow(digits);
-        let _ = write!(out, "{}.{:0width$}", magnitude / unit, magnitude % unit, width = digits as usize);
+        let _ = write!(
+            out,
+            "{}.{:0width$}",
+            magnitude / unit,
+            magnitude % unit,
+            width = digits as usize
+        );
     }
 }
 
@@ -145,36 +154,182 @@ pub fn pow10_i128(e: u32) -> Option<i128> {
 /// 10^e as i64, `None` above 10^18.
 #[inline]
 pub fn pow10_i64(e: u32) -> Option<i64> {
-    if e <= 18 { Some(POW10[e as usize] as i64) } else { None }
+    if e <= 18 {
+        Some(POW10[e as usize] as i64)
+    } else {
+        None
+    }
 }
 
 /// Active ISO 4217 codes with their minor units (the ISO 4217 list of 2025; funds and
 /// precious-metal codes without minor units are left out).
 const ISO_4217: &[(&str, u8)] = &[
-    ("AED", 2), ("AFN", 2), ("ALL", 2), ("AMD", 2), ("ANG", 2), ("AOA", 2), ("ARS", 2),
-    ("AUD", 2), ("AWG", 2), ("AZN", 2), ("BAM", 2), ("BBD", 2), ("BDT", 2), ("BGN", 2),
-    ("BHD", 3), ("BIF", 0), ("BMD", 2), ("BND", 2), ("BOB", 2), ("BOV", 2), ("BRL", 2),
-    ("BSD", 2), ("BTN", 2), ("BWP", 2), ("BYN", 2), ("BZD", 2), ("CAD", 2), ("CDF", 2),
-    ("CHE", 2), ("CHF", 2), ("CHW", 2), ("CLF", 4), ("CLP", 0), ("CNY", 2), ("COP", 2),
-    ("COU", 2), ("CRC", 2), ("CUP", 2), ("CVE", 2), ("CZK", 2), ("DJF", 0), ("DKK", 2),
-    ("DOP", 2), ("DZD", 2), ("EGP", 2), ("ERN", 2), ("ETB", 2), ("EUR", 2), ("FJD", 2),
-    ("FKP", 2), ("GBP", 2), ("GEL", 2), ("GHS", 2), ("GIP", 2), ("GMD", 2), ("GNF", 0),
-    ("GTQ", 2), ("GYD", 2), ("HKD", 2), ("HNL", 2), ("HTG", 2), ("HUF", 2), ("IDR", 2),
-    ("ILS", 2), ("INR", 2), ("IQD", 3), ("IRR", 2), ("ISK", 0), ("JMD", 2), ("JOD", 3),
-    ("JPY", 0), ("KES", 2), ("KGS", 2), ("KHR", 2), ("KMF", 0), ("KPW", 2), ("KRW", 0),
-    ("KWD", 3), ("KYD", 2), ("KZT", 2), ("LAK", 2), ("LBP", 2), ("LKR", 2), ("LRD", 2),
-    ("LSL", 2), ("LYD", 3), ("MAD", 2), ("MDL", 2), ("MGA", 2), ("MKD", 2), ("MMK", 2),
-    ("MNT", 2), ("MOP", 2), ("MRU", 2), ("MUR", 2), ("MVR", 2), ("MWK", 2), ("MXN", 2),
-    ("MXV", 2), ("MYR", 2), ("MZN", 2), ("NAD", 2), ("NGN", 2), ("NIO", 2), ("NOK", 2),
-    ("NPR", 2), ("NZD", 2), ("OMR", 3), ("PAB", 2), ("PEN", 2), ("PGK", 2), ("PHP", 2),
-    ("PKR", 2), ("PLN", 2), ("PYG", 0), ("QAR", 2), ("RON", 2), ("RSD", 2), ("RUB", 2),
-    ("RWF", 0), ("SAR", 2), ("SBD", 2), ("SCR", 2), ("SDG", 2), ("SEK", 2), ("SGD", 2),
-    ("SHP", 2), ("SLE", 2), ("SOS", 2), ("SRD", 2), ("SSP", 2), ("STN", 2), ("SVC", 2),
-    ("SYP", 2), ("SZL", 2), ("THB", 2), ("TJS", 2), ("TMT", 2), ("TND", 3), ("TOP", 2),
-    ("TRY", 2), ("TTD", 2), ("TWD", 2), ("TZS", 2), ("UAH", 2), ("UGX", 0), ("USD", 2),
-    ("USN", 2), ("UYI", 0), ("UYU", 2), ("UYW", 4), ("UZS", 2), ("VED", 2), ("VES", 2),
-    ("VND", 0), ("VUV", 0), ("WST", 2), ("XAF", 0), ("XCD", 2), ("XCG", 2), ("XOF", 0),
-    ("XPF", 0), ("YER", 2), ("ZAR", 2), ("ZMW", 2), ("ZWG", 2),
+    ("AED", 2),
+    ("AFN", 2),
+    ("ALL", 2),
+    ("AMD", 2),
+    ("ANG", 2),
+    ("AOA", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("AWG", 2),
+    ("AZN", 2),
+    ("BAM", 2),
+    ("BBD", 2),
+    ("BDT", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BIF", 0),
+    ("BMD", 2),
+    ("BND", 2),
+    ("BOB", 2),
+    ("BOV", 2),
+    ("BRL", 2),
+    ("BSD", 2),
+    ("BTN", 2),
+    ("BWP", 2),
+    ("BYN", 2),
+    ("BZD", 2),
+    ("CAD", 2),
+    ("CDF", 2),
+    ("CHE", 2),
+    ("CHF", 2),
+    ("CHW", 2),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("COU", 2),
+    ("CRC", 2),
+    ("CUP", 2),
+    ("CVE", 2),
+    ("CZK", 2),
+    ("DJF", 0),
+    ("DKK", 2),
+    ("DOP", 2),
+    ("DZD", 2),
+    ("EGP", 2),
+    ("ERN", 2),
+    ("ETB", 2),
+    ("EUR", 2),
+    ("FJD", 2),
+    ("FKP", 2),
+    ("GBP", 2),
+    ("GEL", 2),
+    ("GHS", 2),
+    ("GIP", 2),
+    ("GMD", 2),
+    ("GNF", 0),
+    ("GTQ", 2),
+    ("GYD", 2),
+    ("HKD", 2),
+    ("HNL", 2),
+    ("HTG", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("IRR", 2),
+    ("ISK", 0),
+    ("JMD", 2),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KGS", 2),
+    ("KHR", 2),
+    ("KMF", 0),
+    ("KPW", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("KYD", 2),
+    ("KZT", 2),
+    ("LAK", 2),
+    ("LBP", 2),
+    ("LKR", 2),
+    ("LRD", 2),
+    ("LSL", 2),
+    ("LYD", 3),
+    ("MAD", 2),
+    ("MDL", 2),
+    ("MGA", 2),
+    ("MKD", 2),
+    ("MMK", 2),
+    ("MNT", 2),
+    ("MOP", 2),
+    ("MRU", 2),
+    ("MUR", 2),
+    ("MVR", 2),
+    ("MWK", 2),
+    ("MXN", 2),
+    ("MXV", 2),
+    ("MYR", 2),
+    ("MZN", 2),
+    ("NAD", 2),
+    ("NGN", 2),
+    ("NIO", 2),
+    ("NOK", 2),
+    ("NPR", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PAB", 2),
+    ("PEN", 2),
+    ("PGK", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("PYG", 0),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("RUB", 2),
+    ("RWF", 0),
+    ("SAR", 2),
+    ("SBD", 2),
+    ("SCR", 2),
+    ("SDG", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("SHP", 2),
+    ("SLE", 2),
+    ("SOS", 2),
+    ("SRD", 2),
+    ("SSP", 2),
+    ("STN", 2),
+    ("SVC", 2),
+    ("SYP", 2),
+    ("SZL", 2),
+    ("THB", 2),
+    ("TJS", 2),
+    ("TMT", 2),
+    ("TND", 3),
+    ("TOP", 2),
+    ("TRY", 2),
+    ("TTD", 2),
+    ("TWD", 2),
+    ("TZS", 2),
+    ("UAH", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("USN", 2),
+    ("UYI", 0),
+    ("UYU", 2),
+    ("UYW", 4),
+    ("UZS", 2),
+    ("VED", 2),
+    ("VES", 2),
+    ("VND", 0),
+    ("VUV", 0),
+    ("WST", 2),
+    ("XAF", 0),
+    ("XCD", 2),
+    ("XCG", 2),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("YER", 2),
+    ("ZAR", 2),
+    ("ZMW", 2),
+    ("ZWG", 2),
 ];
 
 #[cfg(test)]
@@ -188,8 +343,19 @@ mod tests {
 
     #[test]
     fn minor_digits_follow_iso_4217() {
-        for (code, digits) in [("JPY", 0), ("EUR", 2), ("USD", 2), ("KWD", 3), ("BHD", 3), ("CLF", 4)] {
-            assert_eq!(Currency::from_code(code).unwrap().minor_digits(), digits, "{code}");
+        for (code, digits) in [
+            ("JPY", 0),
+            ("EUR", 2),
+            ("USD", 2),
+            ("KWD", 3),
+            ("BHD", 3),
+            ("CLF", 4),
+        ] {
+            assert_eq!(
+                Currency::from_code(code).unwrap().minor_digits(),
+                digits,
+                "{code}"
+            );
         }
         for bad in ["XXX", "usd", "EU", "EURO", "", "XAU"] {
             assert!(Currency::from_code(bad).is_none(), "{bad}");
@@ -219,8 +385,15 @@ mod tests {
     fn integer_rounding_matches_decimal_rounding() {
         for n in -2000i128..2000 {
             for d in [1i128, 2, 3, 7, 10, 100, 1000, 12345] {
-                let want = round_half_away(Decimal::from_i128_with_scale(n, 0) / Decimal::from_i128_with_scale(d, 0), 0);
-                assert_eq!(Decimal::from_i128_with_scale(div_round_half_away(n, d), 0), want, "{n}/{d}");
+                let want = round_half_away(
+                    Decimal::from_i128_with_scale(n, 0) / Decimal::from_i128_with_scale(d, 0),
+                    0,
+                );
+                assert_eq!(
+                    Decimal::from_i128_with_scale(div_round_half_away(n, d), 0),
+                    want,
+                    "{n}/{d}"
+                );
                 let big = n * 10i128.pow(20) + n;
                 let dbig = d * 10i128.pow(20);
                 let q = div_round_half_away(big, dbig);
@@ -233,7 +406,13 @@ mod tests {
 
     #[test]
     fn minor_units_format_with_the_currency_digits() {
-        let cases = [("EUR", 1240, "12.40"), ("JPY", 1240, "1240"), ("KWD", 5, "0.005"), ("EUR", -5, "-0.05"), ("EUR", 0, "0.00")];
+        let cases = [
+            ("EUR", 1240, "12.40"),
+            ("JPY", 1240, "1240"),
+            ("KWD", 5, "0.005"),
+            ("EUR", -5, "-0.05"),
+            ("EUR", 0, "0.00"),
+        ];
         for (code, minor, want) in cases {
             let cur = Currency::from_code(code).unwrap();
             assert_eq!(cur.format_minor(minor), want);

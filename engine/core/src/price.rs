@@ -13,7 +13,9 @@
 //! over ≤ 60 bands, one 64-bit division per line (base, each surcharge, each converted
 //! line, the markup), no allocation.
 
-use crate::book::{Band, Book, CategoryRules, PriceTable, Service, Surcharge, SurchargeKind, ZoneHit};
+use crate::book::{
+    Band, Book, CategoryRules, PriceTable, Service, Surcharge, SurchargeKind, ZoneHit,
+};
 use crate::customs;
 use crate::money::{Currency, pow10_i128, rescale_round};
 use crate::quote::{Excluded, Line, Quote, QuoteOption, Reason, Reasons};
@@ -27,7 +29,10 @@ pub const GOODS_MAX: usize = 32;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QuoteError {
     /// A currency of the request has no fx rate in this book; names the field.
-    UnknownCurrency { field: &'static str, currency: Currency },
+    UnknownCurrency {
+        field: &'static str,
+        currency: Currency,
+    },
     /// An amount is too large to price exactly.
     OutOfRange,
     /// More declared goods categories than [`GOODS_MAX`].
@@ -37,7 +42,10 @@ pub enum QuoteError {
 impl std::fmt::Display for QuoteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            QuoteError::UnknownCurrency { field, currency } => write!(f, "{field}: the rate book has no exchange rate for {currency}"),
+            QuoteError::UnknownCurrency { field, currency } => write!(
+                f,
+                "{field}: the rate book has no exchange rate for {currency}"
+            ),
             QuoteError::OutOfRange => f.write_str("an amount is too large to price exactly"),
             QuoteError::TooManyGoods => write!(f, "goods: at most {GOODS_MAX} categories"),
         }
@@ -84,12 +92,24 @@ impl Book {
     pub fn request_problems(&self, req: &Request) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         if self.fx.id(req.currency).is_none() {
-            out.push(("currency", format!("{} is not a currency of rate book {} (it has no exchange rate)", req.currency, self.label)));
+            out.push((
+                "currency",
+                format!(
+                    "{} is not a currency of rate book {} (it has no exchange rate)",
+                    req.currency, self.label
+                ),
+            ));
         }
-        if let Some(v) = &req.declared_value {
-            if self.fx.id(v.currency).is_none() {
-                out.push(("declared_value.currency", format!("{} is not a currency of rate book {} (it has no exchange rate)", v.currency, self.label)));
-            }
+        if let Some(v) = &req.declared_value
+            && self.fx.id(v.currency).is_none()
+        {
+            out.push((
+                "declared_value.currency",
+                format!(
+                    "{} is not a currency of rate book {} (it has no exchange rate)",
+                    v.currency, self.label
+                ),
+            ));
         }
         out
     }
@@ -102,7 +122,12 @@ impl Book {
     }
 
     /// Quotes a request into `out`, reusing its buffers and `scratch`.
-    pub fn quote_into(&self, req: &Request, scratch: &mut Scratch, out: &mut Quote) -> Result<(), QuoteError> {
+    pub fn quote_into(
+        &self,
+        req: &Request,
+        scratch: &mut Scratch,
+        out: &mut Quote,
+    ) -> Result<(), QuoteError> {
         out.clear(req.currency);
         if self.exact_only {
             *out = self.quote_exact(req)?;
@@ -120,10 +145,19 @@ impl Book {
     }
 
     pub(crate) fn context<'r>(&self, req: &'r Request) -> Result<Context<'r, '_>, QuoteError> {
-        let quote_fx = self.fx.id(req.currency).ok_or(QuoteError::UnknownCurrency { field: "currency", currency: req.currency })?;
+        let quote_fx = self
+            .fx
+            .id(req.currency)
+            .ok_or(QuoteError::UnknownCurrency {
+                field: "currency",
+                currency: req.currency,
+            })?;
         let value_fx = match &req.declared_value {
             None => None,
-            Some(v) => Some(self.fx.id(v.currency).ok_or(QuoteError::UnknownCurrency { field: "declared_value.currency", currency: v.currency })?),
+            Some(v) => Some(self.fx.id(v.currency).ok_or(QuoteError::UnknownCurrency {
+                field: "declared_value.currency",
+                currency: v.currency,
+            })?),
         };
         if req.goods.len() > GOODS_MAX {
             return Err(QuoteError::TooManyGoods);
@@ -141,12 +175,21 @@ impl Book {
             volume_mm3: req.all_dims_mm().map(|[l, w, h]| l * w * h),
             battery: req.battery.map(|b| self.restrictions.get(b.category())),
             goods,
-            customer_prices: req.customer.as_deref().and_then(|c| self.price_tables.get(c)),
+            customer_prices: req
+                .customer
+                .as_deref()
+                .and_then(|c| self.price_tables.get(c)),
         })
     }
 
     /// Eligibility, pricing and ranking. `None` when the fast pricer overflowed.
-    pub(crate) fn run(&self, ctx: &Context<'_, '_>, scratch: &mut Scratch, out: &mut Quote, pricer: Pricer) -> Option<()> {
+    pub(crate) fn run(
+        &self,
+        ctx: &Context<'_, '_>,
+        scratch: &mut Scratch,
+        out: &mut Quote,
+        pricer: Pricer,
+    ) -> Option<()> {
         let req = ctx.req;
         scratch.zone_cache.clear();
         scratch.zone_cache.resize(self.charts.len(), None);
@@ -164,7 +207,10 @@ impl Book {
                     };
                     priced?;
                 }
-                _ if req.explain => out.excluded.push(Excluded { service: index, reasons }),
+                _ if req.explain => out.excluded.push(Excluded {
+                    service: index,
+                    reasons,
+                }),
                 _ => {}
             }
         }
@@ -182,12 +228,29 @@ impl Book {
     fn resolve_named(&self, req: &Request, scratch: &mut Scratch) {
         scratch.named_services.clear();
         scratch.named_carriers.clear();
-        scratch.named_services.extend(req.services.iter().filter_map(|code| self.service_by_code.get(code.as_str()).copied()));
-        scratch.named_carriers.extend(req.carriers.iter().filter_map(|name| self.carriers.iter().position(|c| **c == **name).map(|i| i as u32)));
+        scratch.named_services.extend(
+            req.services
+                .iter()
+                .filter_map(|code| self.service_by_code.get(code.as_str()).copied()),
+        );
+        scratch
+            .named_carriers
+            .extend(req.carriers.iter().filter_map(|name| {
+                self.carriers
+                    .iter()
+                    .position(|c| **c == **name)
+                    .map(|i| i as u32)
+            }));
     }
 
     /// Every reason that excludes `service`, and what pricing needs when none does.
-    fn eligibility<'b>(&'b self, ctx: &Context<'_, '_>, scratch: &mut Scratch, index: u32, s: &'b Service) -> (Reasons, Option<Candidate<'b>>) {
+    fn eligibility<'b>(
+        &'b self,
+        ctx: &Context<'_, '_>,
+        scratch: &mut Scratch,
+        index: u32,
+        s: &'b Service,
+    ) -> (Reasons, Option<Candidate<'b>>) {
         let req = ctx.req;
         let mut reasons = Reasons::default();
         if !s.validity.contains(req.ship_date) {
@@ -196,35 +259,39 @@ impl Book {
         if s.origin != req.origin_country {
             reasons.insert(Reason::OriginMismatch);
         }
-        let zone = *scratch.zone_cache[s.chart as usize]
-            .get_or_insert_with(|| self.charts[s.chart as usize].zone_for(req.dest_country, req.dest_postcode.as_ref()));
+        let zone = *scratch.zone_cache[s.chart as usize].get_or_insert_with(|| {
+            self.charts[s.chart as usize].zone_for(req.dest_country, req.dest_postcode.as_ref())
+        });
         if zone.is_none() {
             reasons.insert(Reason::DestinationNotServed);
         }
         if u64::from(req.weight_g) > s.max_weight_g {
             reasons.insert(Reason::OverMaxWeight);
         }
-        if let (Some(max), Some(longest)) = (s.max_length_mm, ctx.longest_mm) {
-            if longest > max {
-                reasons.insert(Reason::OverMaxLength);
-            }
+        if let (Some(max), Some(longest)) = (s.max_length_mm, ctx.longest_mm)
+            && longest > max
+        {
+            reasons.insert(Reason::OverMaxLength);
         }
-        if let (Some(max), Some(girth)) = (s.max_girth_mm, ctx.girth_mm) {
-            if girth > max {
-                reasons.insert(Reason::OverMaxGirth);
-            }
+        if let (Some(max), Some(girth)) = (s.max_girth_mm, ctx.girth_mm)
+            && girth > max
+        {
+            reasons.insert(Reason::OverMaxGirth);
         }
-        if let Some(max) = s.max_value {
-            if self.over_max_value(ctx, scratch, s, max) {
-                reasons.insert(Reason::OverMaxValue);
-            }
+        if let Some(max) = s.max_value
+            && self.over_max_value(ctx, scratch, s, max)
+        {
+            reasons.insert(Reason::OverMaxValue);
         }
-        if let Some(rules) = ctx.battery {
-            if !accepted(rules, index, req) {
-                reasons.insert(Reason::BatteryNotAccepted);
-            }
+        if let Some(rules) = ctx.battery
+            && !accepted(rules, index, req)
+        {
+            reasons.insert(Reason::BatteryNotAccepted);
         }
-        if ctx.goods[..req.goods.len()].iter().any(|rules| !accepted(*rules, index, req)) {
+        if ctx.goods[..req.goods.len()]
+            .iter()
+            .any(|rules| !accepted(*rules, index, req))
+        {
             reasons.insert(Reason::GoodsNotAccepted);
         }
         if req.incoterm == Incoterm::Ddp && !s.ddp {
@@ -233,16 +300,21 @@ impl Book {
         if req.require_tracked && !s.tracked {
             reasons.insert(Reason::NotTracked);
         }
-        if let (Some(z), Some(max)) = (zone, req.max_transit_days) {
-            if u64::from(z.transit_days_max) > u64::from(max) {
-                reasons.insert(Reason::TooSlow);
-            }
+        if let (Some(z), Some(max)) = (zone, req.max_transit_days)
+            && u64::from(z.transit_days_max) > u64::from(max)
+        {
+            reasons.insert(Reason::TooSlow);
         }
         let named = !req.services.is_empty() || !req.carriers.is_empty();
-        if named && !scratch.named_services.contains(&index) && !scratch.named_carriers.contains(&s.carrier_id) {
+        if named
+            && !scratch.named_services.contains(&index)
+            && !scratch.named_carriers.contains(&s.carrier_id)
+        {
             reasons.insert(Reason::NotRequested);
         }
-        let Some(zone) = zone else { return (reasons, None) };
+        let Some(zone) = zone else {
+            return (reasons, None);
+        };
         let chargeable_g = chargeable_weight_g(s, req, ctx.volume_mm3, ctx.longest_mm);
         let (start, len) = s.zone_bands[zone.zone as usize];
         let bands = &self.bands[start as usize..(start + len) as usize];
@@ -252,20 +324,41 @@ impl Book {
                 reasons.insert(Reason::NoRate);
                 (reasons, None)
             }
-            Some(band) => (reasons, Some(Candidate { service: index, zone, chargeable_g, band })),
+            Some(band) => (
+                reasons,
+                Some(Candidate {
+                    service: index,
+                    zone,
+                    chargeable_g,
+                    band,
+                }),
+            ),
         }
     }
 
     /// Whether the declared value, converted exactly (unrounded) into the service currency,
     /// exceeds `max`. Cross-multiplied so nothing is divided: v·P_s/P_d > m ⇔ v·P_s > m·P_d.
-    fn over_max_value(&self, ctx: &Context<'_, '_>, scratch: &mut Scratch, s: &Service, max: Decimal) -> bool {
-        let (Some(value), Some(value_fx)) = (&ctx.req.declared_value, ctx.value_fx) else { return false };
+    fn over_max_value(
+        &self,
+        ctx: &Context<'_, '_>,
+        scratch: &mut Scratch,
+        s: &Service,
+        max: Decimal,
+    ) -> bool {
+        let (Some(value), Some(value_fx)) = (&ctx.req.declared_value, ctx.value_fx) else {
+            return false;
+        };
         let fx = &self.fx;
         // Per quote and service currency: (v × P_s as mantissa·10^(sd), P_d × 10^(sv+ss)).
         let sides = *scratch.value_cache[usize::from(s.fx_id)].get_or_insert_with(|| {
             let (v, ps, pd) = (value.amount, fx.per_base(s.fx_id), fx.per_base(value_fx));
-            let left = v.mantissa().checked_mul(ps.mantissa())?.checked_mul(pow10_i128(pd.scale())?)?;
-            let right = pd.mantissa().checked_mul(pow10_i128(v.scale() + ps.scale())?)?;
+            let left = v
+                .mantissa()
+                .checked_mul(ps.mantissa())?
+                .checked_mul(pow10_i128(pd.scale())?)?;
+            let right = pd
+                .mantissa()
+                .checked_mul(pow10_i128(v.scale() + ps.scale())?)?;
             Some((left, right))
         });
         let exact = sides.and_then(|(left, right)| {
@@ -274,7 +367,10 @@ impl Book {
             Some(l > r)
         });
         exact.unwrap_or_else(|| {
-            let converted = value.amount.checked_mul(fx.per_base(s.fx_id)).and_then(|x| x.checked_div(fx.per_base(value_fx)));
+            let converted = value
+                .amount
+                .checked_mul(fx.per_base(s.fx_id))
+                .and_then(|x| x.checked_div(fx.per_base(value_fx)));
             converted.is_some_and(|c| c > max)
         })
     }
@@ -286,12 +382,18 @@ impl Book {
         let base_scaled = i128::from(c.band.fixed_scaled) + i128::from(c.band.per_g_scaled) * cg;
         let base = rescale_round(base_scaled, self.rate_scale, digits)?;
         let first_line = out.lines.len() as u32;
-        out.lines.push(Line { code: 0, amount: i64::try_from(base).ok()? });
+        out.lines.push(Line {
+            code: 0,
+            amount: i64::try_from(base).ok()?,
+        });
         let mut failed = false;
         self.applicable_surcharges(ctx, s, c.chargeable_g, |sur| {
             let amount = surcharge_fast(sur, base, cg, digits);
             match amount.and_then(|a| i64::try_from(a).ok()) {
-                Some(amount) => out.lines.push(Line { code: sur.line, amount }),
+                Some(amount) => out.lines.push(Line {
+                    code: sur.line,
+                    amount,
+                }),
                 None => failed = true,
             }
         });
@@ -301,7 +403,9 @@ impl Book {
         // Into the quote currency, line by line, so the breakdown adds up.
         let mut cost: i128 = 0;
         for line in &mut out.lines[first_line as usize..] {
-            let converted = self.fx.convert(i128::from(line.amount), digits, s.fx_id, ctx.quote_fx)?;
+            let converted =
+                self.fx
+                    .convert(i128::from(line.amount), digits, s.fx_id, ctx.quote_fx)?;
             line.amount = i64::try_from(converted).ok()?;
             cost += converted;
         }
@@ -309,19 +413,40 @@ impl Book {
             None => cost,
             Some(p) => {
                 let pct = p.markup_percent;
-                let by_percent = crate::money::div_round_half_away(cost.checked_mul(pct.mantissa())?, pow10_i128(pct.scale() + 2)?);
+                let by_percent = crate::money::div_round_half_away(
+                    cost.checked_mul(pct.mantissa())?,
+                    pow10_i128(pct.scale() + 2)?,
+                );
                 let fixed = match p.fx_id {
                     None => 0,
-                    Some(from) => self.fx.convert(p.markup_fixed.mantissa(), p.markup_fixed.scale(), from, ctx.quote_fx)?,
+                    Some(from) => self.fx.convert(
+                        p.markup_fixed.mantissa(),
+                        p.markup_fixed.scale(),
+                        from,
+                        ctx.quote_fx,
+                    )?,
                 };
                 cost.checked_add(by_percent)?.checked_add(fixed)?
             }
         };
-        self.push_option(c, i64::try_from(cost).ok()?, i64::try_from(sell).ok()?, first_line, out);
+        self.push_option(
+            c,
+            i64::try_from(cost).ok()?,
+            i64::try_from(sell).ok()?,
+            first_line,
+            out,
+        );
         Some(())
     }
 
-    pub(crate) fn push_option(&self, c: &Candidate<'_>, cost: i64, sell: i64, first_line: u32, out: &mut Quote) {
+    pub(crate) fn push_option(
+        &self,
+        c: &Candidate<'_>,
+        cost: i64,
+        sell: i64,
+        first_line: u32,
+        out: &mut Quote,
+    ) {
         out.options.push(QuoteOption {
             rank: 0,
             service: c.service,
@@ -338,20 +463,37 @@ impl Book {
 
     /// The winning price row for the request's customer: scored customer 4, service 2,
     /// country 1 (the book guarantees the best is unique).
-    pub(crate) fn price_row(&self, ctx: &Context<'_, '_>, service: u32) -> Option<&crate::book::Price> {
+    pub(crate) fn price_row(
+        &self,
+        ctx: &Context<'_, '_>,
+        service: u32,
+    ) -> Option<&crate::book::Price> {
         let dest = ctx.req.dest_country;
-        let row = ctx.customer_prices.and_then(|t| t.best(service, dest)).or_else(|| self.price_any_customer.best(service, dest))?;
+        let row = ctx
+            .customer_prices
+            .and_then(|t| t.best(service, dest))
+            .or_else(|| self.price_any_customer.best(service, dest))?;
         Some(&self.prices[row as usize])
     }
 
     /// Calls `f` with every surcharge that applies, in table order.
-    pub(crate) fn applicable_surcharges(&self, ctx: &Context<'_, '_>, s: &Service, chargeable_g: u64, mut f: impl FnMut(&Surcharge)) {
-        let by_country: &[u32] = s.surcharges_by_country.get(&ctx.req.dest_country).map_or(&[], Vec::as_slice);
+    pub(crate) fn applicable_surcharges(
+        &self,
+        ctx: &Context<'_, '_>,
+        s: &Service,
+        chargeable_g: u64,
+        mut f: impl FnMut(&Surcharge),
+    ) {
+        let by_country: &[u32] = s
+            .surcharges_by_country
+            .get(&ctx.req.dest_country)
+            .map_or(&[], Vec::as_slice);
         let any_country = &s.surcharges_any_country;
         // Merge two lists of row indices that are each in table order.
         let (mut i, mut j) = (0, 0);
         while i < any_country.len() || j < by_country.len() {
-            let take_any = j >= by_country.len() || (i < any_country.len() && any_country[i] < by_country[j]);
+            let take_any =
+                j >= by_country.len() || (i < any_country.len() && any_country[i] < by_country[j]);
             let index = if take_any {
                 i += 1;
                 any_country[i - 1]
@@ -370,7 +512,10 @@ impl Book {
     fn rank(&self, req: &Request, out: &mut Quote) -> Option<()> {
         match req.strategy {
             Strategy::Cheapest => out.options.sort_unstable_by(|a, b| {
-                a.sell.cmp(&b.sell).then(a.transit_days_max.cmp(&b.transit_days_max)).then(a.service.cmp(&b.service))
+                a.sell
+                    .cmp(&b.sell)
+                    .then(a.transit_days_max.cmp(&b.transit_days_max))
+                    .then(a.service.cmp(&b.service))
             }),
             Strategy::Fastest => out.options.sort_unstable_by(|a, b| {
                 a.transit_days_max
@@ -385,16 +530,22 @@ impl Book {
                 let vpd = req.value_per_day;
                 let scale = digits.max(vpd.scale());
                 let sell_up = pow10_i128(scale - digits)?;
-                let vpd_up = vpd.mantissa().checked_mul(pow10_i128(scale - vpd.scale())?)?;
+                let vpd_up = vpd
+                    .mantissa()
+                    .checked_mul(pow10_i128(scale - vpd.scale())?)?;
                 let key = |o: &QuoteOption| -> Option<i128> {
-                    i128::from(o.sell).checked_mul(sell_up)?.checked_add(vpd_up.checked_mul(i128::from(o.transit_days_max))?)
+                    i128::from(o.sell)
+                        .checked_mul(sell_up)?
+                        .checked_add(vpd_up.checked_mul(i128::from(o.transit_days_max))?)
                 };
                 let mut keyed: Vec<(i128, QuoteOption)> = Vec::with_capacity(out.options.len());
                 for o in out.options.drain(..) {
                     keyed.push((key(&o)?, o));
                 }
                 keyed.sort_unstable_by(|(ka, a), (kb, b)| {
-                    ka.cmp(kb).then(a.transit_days_max.cmp(&b.transit_days_max)).then(a.service.cmp(&b.service))
+                    ka.cmp(kb)
+                        .then(a.transit_days_max.cmp(&b.transit_days_max))
+                        .then(a.service.cmp(&b.service))
                 });
                 out.options.extend(keyed.into_iter().map(|(_, o)| o));
             }
@@ -415,20 +566,35 @@ pub(crate) enum Pricer {
 
 /// A declared category is accepted when its deciding row allows it; no row refuses it.
 fn accepted(rules: Option<&CategoryRules>, service: u32, req: &Request) -> bool {
-    rules.and_then(|r| r.decide(service, req.dest_country)).unwrap_or(false)
+    rules
+        .and_then(|r| r.decide(service, req.dest_country))
+        .unwrap_or(false)
 }
 
 /// rate-book.md, "Chargeable weight": the largest of actual, volumetric and minimum weight,
 /// rounded up to the service's weight step.
-pub(crate) fn chargeable_weight_g(s: &Service, req: &Request, volume_mm3: Option<u64>, longest_mm: Option<u64>) -> u64 {
+pub(crate) fn chargeable_weight_g(
+    s: &Service,
+    req: &Request,
+    volume_mm3: Option<u64>,
+    longest_mm: Option<u64>,
+) -> u64 {
     let volumetric = match (s.volumetric_divisor, volume_mm3) {
         (Some(divisor), Some(volume)) => {
-            let long_enough = s.volumetric_min_side_mm.is_none_or(|min| longest_mm.is_some_and(|l| l >= min));
-            if long_enough { volume.div_ceil(divisor) } else { 0 }
+            let long_enough = s
+                .volumetric_min_side_mm
+                .is_none_or(|min| longest_mm.is_some_and(|l| l >= min));
+            if long_enough {
+                volume.div_ceil(divisor)
+            } else {
+                0
+            }
         }
         _ => 0,
     };
-    let weight = u64::from(req.weight_g).max(volumetric).max(s.min_chargeable_g.unwrap_or(0));
+    let weight = u64::from(req.weight_g)
+        .max(volumetric)
+        .max(s.min_chargeable_g.unwrap_or(0));
     weight.div_ceil(s.weight_step_g) * s.weight_step_g
 }
 
@@ -438,15 +604,18 @@ pub(crate) fn surcharge_applies(sur: &Surcharge, ctx: &Context<'_, '_>, chargeab
     if !sur.validity.contains(req.ship_date) {
         return false;
     }
-    if let Some(prefix) = &sur.postcode_prefix {
-        if !req.dest_postcode.as_ref().is_some_and(|pc| pc.as_str().starts_with(prefix.as_str())) {
-            return false;
-        }
+    if let Some(prefix) = &sur.postcode_prefix
+        && !req
+            .dest_postcode
+            .as_ref()
+            .is_some_and(|pc| pc.as_str().starts_with(prefix.as_str()))
+    {
+        return false;
     }
-    if let Some(battery) = sur.battery {
-        if battery != req.battery.is_some() {
-            return false;
-        }
+    if let Some(battery) = sur.battery
+        && battery != req.battery.is_some()
+    {
+        return false;
     }
     if sur.incoterm.is_some_and(|i| i != req.incoterm) {
         return false;
@@ -454,29 +623,39 @@ pub(crate) fn surcharge_applies(sur: &Surcharge, ctx: &Context<'_, '_>, chargeab
     if sur.min_chargeable_g.is_some_and(|min| chargeable_g < min) {
         return false;
     }
-    if let Some(min) = sur.min_length_mm {
-        if !ctx.longest_mm.is_some_and(|l| l >= min) {
-            return false;
-        }
+    if let Some(min) = sur.min_length_mm
+        && ctx.longest_mm.is_none_or(|l| l < min)
+    {
+        return false;
     }
     true
 }
 
 /// One surcharge line in minor units of the service currency (`digits` decimals).
 #[inline]
-fn surcharge_fast(sur: &Surcharge, base_minor: i128, chargeable_g: i128, digits: u32) -> Option<i128> {
+fn surcharge_fast(
+    sur: &Surcharge,
+    base_minor: i128,
+    chargeable_g: i128,
+    digits: u32,
+) -> Option<i128> {
     let a = sur.amount;
     let (value, scale) = match sur.kind {
         SurchargeKind::Fixed => (a.mantissa(), a.scale()),
         SurchargeKind::PerKg => (a.mantissa().checked_mul(chargeable_g)?, a.scale() + 3),
-        SurchargeKind::PercentOfBase => (base_minor.checked_mul(a.mantissa())?, digits + a.scale() + 2),
+        SurchargeKind::PercentOfBase => (
+            base_minor.checked_mul(a.mantissa())?,
+            digits + a.scale() + 2,
+        ),
     };
     let (value, scale) = match sur.minimum {
         None => (value, scale),
         Some(min) => {
             let common = scale.max(min.scale());
             let v = value.checked_mul(pow10_i128(common - scale)?)?;
-            let m = min.mantissa().checked_mul(pow10_i128(common - min.scale())?)?;
+            let m = min
+                .mantissa()
+                .checked_mul(pow10_i128(common - min.scale())?)?;
             (v.max(m), common)
         }
     };

@@ -95,7 +95,11 @@ pub enum CustomsIssue {
 }
 
 impl CustomsIssue {
-    pub const ALL: [CustomsIssue; 3] = [CustomsIssue::Hs6Required, CustomsIssue::GenericDescription, CustomsIssue::ValueMismatch];
+    pub const ALL: [CustomsIssue; 3] = [
+        CustomsIssue::Hs6Required,
+        CustomsIssue::GenericDescription,
+        CustomsIssue::ValueMismatch,
+    ];
 
     pub fn code(&self) -> &'static str {
         match self {
@@ -202,7 +206,13 @@ pub struct Quote {
 
 impl Quote {
     pub fn new(currency: Currency) -> Quote {
-        Quote { currency, options: Vec::new(), lines: Vec::new(), excluded: Vec::new(), customs_issues: CustomsIssues::default() }
+        Quote {
+            currency,
+            options: Vec::new(),
+            lines: Vec::new(),
+            excluded: Vec::new(),
+            customs_issues: CustomsIssues::default(),
+        }
     }
 
     pub fn clear(&mut self, currency: Currency) {

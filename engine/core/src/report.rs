@@ -52,15 +52,34 @@ pub struct Report {
 pub const PROBLEMS_PER_TABLE_MAX: usize = 1000;
 
 impl Report {
-    pub fn error(&mut self, table: &str, row: Option<u32>, column: Option<&str>, message: impl Into<String>) {
+    pub fn error(
+        &mut self,
+        table: &str,
+        row: Option<u32>,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) {
         self.push(Severity::Error, table, row, column, message.into());
     }
 
-    pub fn warning(&mut self, table: &str, row: Option<u32>, column: Option<&str>, message: impl Into<String>) {
+    pub fn warning(
+        &mut self,
+        table: &str,
+        row: Option<u32>,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) {
         self.push(Severity::Warning, table, row, column, message.into());
     }
 
-    fn push(&mut self, severity: Severity, table: &str, row: Option<u32>, column: Option<&str>, message: String) {
+    fn push(
+        &mut self,
+        severity: Severity,
+        table: &str,
+        row: Option<u32>,
+        column: Option<&str>,
+        message: String,
+    ) {
         let same_table = self.problems.iter().filter(|p| p.table == table).count();
         if same_table == PROBLEMS_PER_TABLE_MAX {
             self.problems.push(Problem {
@@ -68,7 +87,9 @@ impl Report {
                 table: table.to_string(),
                 row: None,
                 column: None,
-                message: format!("more than {PROBLEMS_PER_TABLE_MAX} problems; the rest are not listed"),
+                message: format!(
+                    "more than {PROBLEMS_PER_TABLE_MAX} problems; the rest are not listed"
+                ),
             });
         }
         if same_table >= PROBLEMS_PER_TABLE_MAX {
@@ -78,7 +99,13 @@ impl Report {
             }
             return;
         }
-        self.problems.push(Problem { severity, table: table.to_string(), row, column: column.map(str::to_string), message });
+        self.problems.push(Problem {
+            severity,
+            table: table.to_string(),
+            row,
+            column: column.map(str::to_string),
+            message,
+        });
     }
 
     pub fn merge(&mut self, other: Report) {
@@ -93,10 +120,14 @@ impl Report {
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &Problem> {
-        self.problems.iter().filter(|p| p.severity == Severity::Error)
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
     }
 
     pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
-        self.problems.iter().filter(|p| p.severity == Severity::Warning)
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
     }
 }

@@ -44,7 +44,13 @@ pub struct Request {
 
 impl Request {
     /// A minimal request: the four required fields, everything else at its default.
-    pub fn new(origin: Country, destination: Country, weight_g: u32, currency: Currency, ship_date: Date) -> Request {
+    pub fn new(
+        origin: Country,
+        destination: Country,
+        weight_g: u32,
+        currency: Currency,
+        ship_date: Date,
+    ) -> Request {
         Request {
             customer: None,
             ship_date,

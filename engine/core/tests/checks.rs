@@ -11,14 +11,54 @@ type Edit = fn(&mut SourceBook);
 
 /// (what breaks the book, table, row, column) — the problem that must be reported.
 const CASES: &[(Edit, &str, Option<u32>, &str)] = &[
-    (|b| b.services.push(b.services[0].clone()), "services", Some(5), "service_code"),
-    (|b| b.services[0].zone_chart = "NOPE".into(), "services", Some(1), "zone_chart"),
-    (|b| b.services[0].currency = "CHF".into(), "services", Some(1), "currency"),
-    (|b| b.services[0].currency = "usd".into(), "services", Some(1), "currency"),
-    (|b| b.services[0].origin_country = "XX".into(), "services", Some(1), "origin_country"),
-    (|b| b.services[0].max_weight_g = 0, "services", Some(1), "max_weight_g"),
-    (|b| b.services[0].weight_step_g = Some(0), "services", Some(1), "weight_step_g"),
-    (|b| b.services[0].max_value = Some(d("-1")), "services", Some(1), "max_value"),
+    (
+        |b| b.services.push(b.services[0].clone()),
+        "services",
+        Some(5),
+        "service_code",
+    ),
+    (
+        |b| b.services[0].zone_chart = "NOPE".into(),
+        "services",
+        Some(1),
+        "zone_chart",
+    ),
+    (
+        |b| b.services[0].currency = "CHF".into(),
+        "services",
+        Some(1),
+        "currency",
+    ),
+    (
+        |b| b.services[0].currency = "usd".into(),
+        "services",
+        Some(1),
+        "currency",
+    ),
+    (
+        |b| b.services[0].origin_country = "XX".into(),
+        "services",
+        Some(1),
+        "origin_country",
+    ),
+    (
+        |b| b.services[0].max_weight_g = 0,
+        "services",
+        Some(1),
+        "max_weight_g",
+    ),
+    (
+        |b| b.services[0].weight_step_g = Some(0),
+        "services",
+        Some(1),
+        "weight_step_g",
+    ),
+    (
+        |b| b.services[0].max_value = Some(d("-1")),
+        "services",
+        Some(1),
+        "max_value",
+    ),
     (
         |b| {
             b.services[0].valid_from = Some(date("2026-12-01"));
@@ -28,20 +68,80 @@ const CASES: &[(Edit, &str, Option<u32>, &str)] = &[
         Some(1),
         "valid_to",
     ),
-    (|b| b.services[0].service_code = " A-ECO".into(), "services", Some(1), "service_code"),
-    (|b| b.zones.push(zone("CA", "DE", None, "Z9", 1, 2)), "zones", Some(6), "postcode_prefix"),
-    (|b| b.zones[0].dest_country = "de".into(), "zones", Some(1), "dest_country"),
-    (|b| b.zones[0].transit_days_max = 2, "zones", Some(1), "transit_days_max"),
-    (|b| b.zones[1].postcode_prefix = Some("1;".into()), "zones", Some(2), "postcode_prefix"),
+    (
+        |b| b.services[0].service_code = " A-ECO".into(),
+        "services",
+        Some(1),
+        "service_code",
+    ),
+    (
+        |b| b.zones.push(zone("CA", "DE", None, "Z9", 1, 2)),
+        "zones",
+        Some(6),
+        "postcode_prefix",
+    ),
+    (
+        |b| b.zones[0].dest_country = "de".into(),
+        "zones",
+        Some(1),
+        "dest_country",
+    ),
+    (
+        |b| b.zones[0].transit_days_max = 2,
+        "zones",
+        Some(1),
+        "transit_days_max",
+    ),
+    (
+        |b| b.zones[1].postcode_prefix = Some("1;".into()),
+        "zones",
+        Some(2),
+        "postcode_prefix",
+    ),
     (|b| b.rates[0].zone = "Z9".into(), "rates", Some(1), "zone"),
-    (|b| b.rates[0].service_code = "NOPE".into(), "rates", Some(1), "service_code"),
-    (|b| b.rates.push(rate("A-ECO", "Z1", 500, "1", "1")), "rates", Some(12), "max_weight_g"),
+    (
+        |b| b.rates[0].service_code = "NOPE".into(),
+        "rates",
+        Some(1),
+        "service_code",
+    ),
+    (
+        |b| b.rates.push(rate("A-ECO", "Z1", 500, "1", "1")),
+        "rates",
+        Some(12),
+        "max_weight_g",
+    ),
     (|b| b.rates[0].fixed = d("-0.01"), "rates", Some(1), "fixed"),
-    (|b| b.rates[0].per_kg = d("1000000000000000"), "rates", Some(1), "per_kg"),
-    (|b| b.surcharges.push(sur("*", "X", "weird", "1")), "surcharges", Some(1), "kind"),
-    (|b| b.surcharges.push(sur("NOPE", "X", "fixed", "1")), "surcharges", Some(1), "service_code"),
-    (|b| b.surcharges.push(sur("*", "BASE", "fixed", "1")), "surcharges", Some(1), "code"),
-    (|b| b.restrictions.push(restrict("*", "*", "liquid", "maybe")), "restrictions", Some(1), "action"),
+    (
+        |b| b.rates[0].per_kg = d("1000000000000000"),
+        "rates",
+        Some(1),
+        "per_kg",
+    ),
+    (
+        |b| b.surcharges.push(sur("*", "X", "weird", "1")),
+        "surcharges",
+        Some(1),
+        "kind",
+    ),
+    (
+        |b| b.surcharges.push(sur("NOPE", "X", "fixed", "1")),
+        "surcharges",
+        Some(1),
+        "service_code",
+    ),
+    (
+        |b| b.surcharges.push(sur("*", "BASE", "fixed", "1")),
+        "surcharges",
+        Some(1),
+        "code",
+    ),
+    (
+        |b| b.restrictions.push(restrict("*", "*", "liquid", "maybe")),
+        "restrictions",
+        Some(1),
+        "action",
+    ),
     (
         |b| {
             b.restrictions.push(restrict("*", "*", "liquid", "allow"));
@@ -60,8 +160,18 @@ const CASES: &[(Edit, &str, Option<u32>, &str)] = &[
         Some(2),
         "customer",
     ),
-    (|b| b.prices.push(price("*", "*", "*", "1", "2", None)), "prices", Some(1), "currency"),
-    (|b| b.prices.push(price("*", "*", "*", "1", "2", Some("CHF"))), "prices", Some(1), "currency"),
+    (
+        |b| b.prices.push(price("*", "*", "*", "1", "2", None)),
+        "prices",
+        Some(1),
+        "currency",
+    ),
+    (
+        |b| b.prices.push(price("*", "*", "*", "1", "2", Some("CHF"))),
+        "prices",
+        Some(1),
+        "currency",
+    ),
     (|b| b.fx[1].per_base = d("0"), "fx", Some(2), "per_base"),
     (|b| b.fx[0].per_base = d("2"), "fx", Some(1), "per_base"),
     (|b| b.fx.push(fx("EUR", "0.91")), "fx", Some(7), "currency"),
@@ -84,7 +194,12 @@ const CASES: &[(Edit, &str, Option<u32>, &str)] = &[
         Some(1),
         "duty_basis",
     ),
-    (|b| b.duty_rates.push(duty_rate("DE", "61a", "5")), "duty_rates", Some(1), "hs_prefix"),
+    (
+        |b| b.duty_rates.push(duty_rate("DE", "61a", "5")),
+        "duty_rates",
+        Some(1),
+        "hs_prefix",
+    ),
 ];
 
 #[test]
@@ -95,8 +210,14 @@ fn each_broken_book_is_refused_naming_table_row_and_column() {
         let Err(report) = compile(&numbered(src)) else {
             panic!("case {i}: a book broken in {table}.{column} was accepted");
         };
-        let found = report.errors().any(|p| p.table == *table && p.row == *row && p.column.as_deref() == Some(column));
-        assert!(found, "case {i}: no error at {table} row {row:?} column {column}: {:#?}", report.problems);
+        let found = report
+            .errors()
+            .any(|p| p.table == *table && p.row == *row && p.column.as_deref() == Some(column));
+        assert!(
+            found,
+            "case {i}: no error at {table} row {row:?} column {column}: {:#?}",
+            report.problems
+        );
     }
 }
 
@@ -108,7 +229,11 @@ fn every_problem_is_listed_not_only_the_first() {
     src.zones[0].dest_country = "de".into();
     src.base_currency = "XYZ".into();
     let report = compile(&numbered(src)).expect_err("broken book");
-    let at = |table: &str, column: &str| report.errors().any(|p| p.table == table && p.column.as_deref() == Some(column));
+    let at = |table: &str, column: &str| {
+        report
+            .errors()
+            .any(|p| p.table == table && p.column.as_deref() == Some(column))
+    };
     assert!(at("services", "currency"), "{report:#?}");
     assert!(at("rates", "fixed"), "{report:#?}");
     assert!(at("zones", "dest_country"), "{report:#?}");
@@ -123,8 +248,18 @@ fn unreachable_zones_and_services_are_warnings_not_errors() {
     lonely.service_code = "Z-NONE".into();
     src.services.push(lonely);
     let (book, report) = compile(&numbered(src)).expect("warnings do not refuse a book");
-    assert!(report.warnings().any(|p| p.table == "zones" && p.message.contains("Z9")), "{report:#?}");
-    assert!(report.warnings().any(|p| p.table == "services" && p.message.contains("Z-NONE")), "{report:#?}");
+    assert!(
+        report
+            .warnings()
+            .any(|p| p.table == "zones" && p.message.contains("Z9")),
+        "{report:#?}"
+    );
+    assert!(
+        report
+            .warnings()
+            .any(|p| p.table == "services" && p.message.contains("Z-NONE")),
+        "{report:#?}"
+    );
     assert!(!report.has_errors());
     assert_eq!(book.services().len(), 5);
 }

@@ -49,7 +49,11 @@ fn rounding_is_half_away_from_zero_in_0_2_and_3_decimal_currencies() {
         r.currency = cur(code);
         let text = quote(&book, &r);
         let first = text.lines().next().unwrap_or("");
-        assert_eq!(first, format!("1 K-KWD sell={amount} cost={amount} cg=700 t=5-8 [BASE={amount}]"), "{code}");
+        assert_eq!(
+            first,
+            format!("1 K-KWD sell={amount} cost={amount} cg=700 t=5-8 [BASE={amount}]"),
+            "{code}"
+        );
     }
 }
 
@@ -58,7 +62,17 @@ fn reasons_of(book: &Book, r: &Request, code: &str) -> String {
     let q = book.quote(r).unwrap();
     assert_eq!(q, book.quote_exact(r).unwrap());
     let index = book.service_index(code).unwrap();
-    q.excluded.iter().find(|x| x.service == index).map(|x| x.reasons.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")).unwrap_or_default()
+    q.excluded
+        .iter()
+        .find(|x| x.service == index)
+        .map(|x| {
+            x.reasons
+                .iter()
+                .map(|r| r.code())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default()
 }
 
 #[test]
@@ -72,15 +86,21 @@ fn every_reason_code_is_reported_when_it_applies() {
     let inactive_ended = with(&|b| b.services[1].valid_to = Some(date("2026-06-01")));
     let inactive_later = with(&|b| b.services[1].valid_from = Some(date("2026-11-25")));
     let starts_today = with(&|b| b.services[1].valid_from = Some(date("2026-11-24")));
-    let battery_ok = with(&|b| b.restrictions.push(restrict("A-TRK", "*", "battery:PI967", "allow")));
+    let battery_ok = with(&|b| {
+        b.restrictions
+            .push(restrict("A-TRK", "*", "battery:PI967", "allow"))
+    });
     let liquids = with(&|b| {
         b.restrictions.push(restrict("*", "*", "liquid", "deny"));
-        b.restrictions.push(restrict("A-TRK", "*", "liquid", "allow"));
-        b.restrictions.push(restrict("A-TRK", "GB", "liquid", "deny"));
+        b.restrictions
+            .push(restrict("A-TRK", "*", "liquid", "allow"));
+        b.restrictions
+            .push(restrict("A-TRK", "GB", "liquid", "deny"));
     });
     let magnets = with(&|b| {
         b.restrictions.push(restrict("*", "DE", "magnet", "deny"));
-        b.restrictions.push(restrict("A-ECO", "*", "magnet", "allow"));
+        b.restrictions
+            .push(restrict("A-ECO", "*", "magnet", "allow"));
     });
     type Edit = Box<dyn Fn(&mut Request)>;
     let cases: Vec<(&Book, &str, Edit, &str)> = vec![
@@ -88,29 +108,129 @@ fn every_reason_code_is_reported_when_it_applies() {
         (&inactive_later, "A-TRK", Box::new(|_| {}), "INACTIVE"),
         (&starts_today, "A-TRK", Box::new(|_| {}), ""),
         (&base, "K-KWD", Box::new(|_| {}), "ORIGIN_MISMATCH"),
-        (&base, "A-ECO", Box::new(|r| r.dest_country = country("US")), "DESTINATION_NOT_SERVED"),
-        (&base, "K-KWD", Box::new(|r| r.dest_country = country("US")), "ORIGIN_MISMATCH,DESTINATION_NOT_SERVED"),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.dest_country = country("US")),
+            "DESTINATION_NOT_SERVED",
+        ),
+        (
+            &base,
+            "K-KWD",
+            Box::new(|r| r.dest_country = country("US")),
+            "ORIGIN_MISMATCH,DESTINATION_NOT_SERVED",
+        ),
         // 2500 g: over A-ECO's 2 kg limit and above its last band.
-        (&base, "A-ECO", Box::new(|r| r.weight_g = 2500), "OVER_MAX_WEIGHT,NO_RATE"),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.weight_g = 2500),
+            "OVER_MAX_WEIGHT,NO_RATE",
+        ),
         (&base, "A-ECO", Box::new(|r| r.weight_g = 2000), ""),
         // 700 mm > 600; girth 700 + 2 × 200 = 1100 > 900.
-        (&base, "A-ECO", Box::new(|r| r.dims_mm = [Some(100), Some(700), Some(100)]), "OVER_MAX_LENGTH,OVER_MAX_GIRTH"),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.dims_mm = [Some(100), Some(700), Some(100)]),
+            "OVER_MAX_LENGTH,OVER_MAX_GIRTH",
+        ),
         // Girth 600 + 2 × 150 = 900: at the limit passes.
-        (&base, "A-ECO", Box::new(|r| r.dims_mm = [Some(600), Some(100), Some(50)]), ""),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.dims_mm = [Some(600), Some(100), Some(50)]),
+            "",
+        ),
         // Only one side known: it is too long; the girth is unknown and passes.
-        (&base, "A-ECO", Box::new(|r| r.dims_mm = [Some(700), None, None]), "OVER_MAX_LENGTH"),
-        (&base, "A-ECO", Box::new(|r| r.declared_value = Some(Money { amount: d("100.01"), currency: cur("USD") })), "OVER_MAX_VALUE"),
-        (&base, "A-ECO", Box::new(|r| r.declared_value = Some(Money { amount: d("100.00"), currency: cur("USD") })), ""),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.dims_mm = [Some(700), None, None]),
+            "OVER_MAX_LENGTH",
+        ),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| {
+                r.declared_value = Some(Money {
+                    amount: d("100.01"),
+                    currency: cur("USD"),
+                })
+            }),
+            "OVER_MAX_VALUE",
+        ),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| {
+                r.declared_value = Some(Money {
+                    amount: d("100.00"),
+                    currency: cur("USD"),
+                })
+            }),
+            "",
+        ),
         // EUR 90.00 is exactly USD 100 (0.9 per USD): not above. EUR 90.01 is.
-        (&base, "A-ECO", Box::new(|r| r.declared_value = Some(Money { amount: d("90.00"), currency: cur("EUR") })), ""),
-        (&base, "A-ECO", Box::new(|r| r.declared_value = Some(Money { amount: d("90.01"), currency: cur("EUR") })), "OVER_MAX_VALUE"),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| {
+                r.declared_value = Some(Money {
+                    amount: d("90.00"),
+                    currency: cur("EUR"),
+                })
+            }),
+            "",
+        ),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| {
+                r.declared_value = Some(Money {
+                    amount: d("90.01"),
+                    currency: cur("EUR"),
+                })
+            }),
+            "OVER_MAX_VALUE",
+        ),
         // No restriction row allows a battery: refused everywhere.
-        (&base, "A-TRK", Box::new(|r| r.battery = Battery::parse("PI967")), "BATTERY_NOT_ACCEPTED"),
-        (&battery_ok, "A-TRK", Box::new(|r| r.battery = Battery::parse("PI967")), ""),
-        (&battery_ok, "A-TRK", Box::new(|r| r.battery = Battery::parse("PI966")), "BATTERY_NOT_ACCEPTED"),
-        (&base, "A-TRK", Box::new(|r| r.goods = vec!["liquid".into()]), "GOODS_NOT_ACCEPTED"),
-        (&liquids, "A-TRK", Box::new(|r| r.goods = vec!["liquid".into()]), ""),
-        (&liquids, "A-ECO", Box::new(|r| r.goods = vec!["liquid".into()]), "GOODS_NOT_ACCEPTED"),
+        (
+            &base,
+            "A-TRK",
+            Box::new(|r| r.battery = Battery::parse("PI967")),
+            "BATTERY_NOT_ACCEPTED",
+        ),
+        (
+            &battery_ok,
+            "A-TRK",
+            Box::new(|r| r.battery = Battery::parse("PI967")),
+            "",
+        ),
+        (
+            &battery_ok,
+            "A-TRK",
+            Box::new(|r| r.battery = Battery::parse("PI966")),
+            "BATTERY_NOT_ACCEPTED",
+        ),
+        (
+            &base,
+            "A-TRK",
+            Box::new(|r| r.goods = vec!["liquid".into()]),
+            "GOODS_NOT_ACCEPTED",
+        ),
+        (
+            &liquids,
+            "A-TRK",
+            Box::new(|r| r.goods = vec!["liquid".into()]),
+            "",
+        ),
+        (
+            &liquids,
+            "A-ECO",
+            Box::new(|r| r.goods = vec!["liquid".into()]),
+            "GOODS_NOT_ACCEPTED",
+        ),
         (
             &liquids,
             "A-TRK",
@@ -121,13 +241,43 @@ fn every_reason_code_is_reported_when_it_applies() {
             "GOODS_NOT_ACCEPTED",
         ),
         // An exact service beats an exact country.
-        (&magnets, "A-ECO", Box::new(|r| r.goods = vec!["magnet".into()]), ""),
-        (&magnets, "A-TRK", Box::new(|r| r.goods = vec!["magnet".into()]), "GOODS_NOT_ACCEPTED"),
-        (&base, "A-ECO", Box::new(|r| r.incoterm = Incoterm::Ddp), "DDP_NOT_SUPPORTED"),
+        (
+            &magnets,
+            "A-ECO",
+            Box::new(|r| r.goods = vec!["magnet".into()]),
+            "",
+        ),
+        (
+            &magnets,
+            "A-TRK",
+            Box::new(|r| r.goods = vec!["magnet".into()]),
+            "GOODS_NOT_ACCEPTED",
+        ),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.incoterm = Incoterm::Ddp),
+            "DDP_NOT_SUPPORTED",
+        ),
         (&base, "A-TRK", Box::new(|r| r.incoterm = Incoterm::Ddp), ""),
-        (&base, "A-ECO", Box::new(|r| r.require_tracked = true), "NOT_TRACKED"),
-        (&base, "A-ECO", Box::new(|r| r.max_transit_days = Some(7)), "TOO_SLOW"),
-        (&base, "A-ECO", Box::new(|r| r.max_transit_days = Some(8)), ""),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.require_tracked = true),
+            "NOT_TRACKED",
+        ),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.max_transit_days = Some(7)),
+            "TOO_SLOW",
+        ),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.max_transit_days = Some(8)),
+            "",
+        ),
         // Postcode 10115 falls in DE "1…" (zone Z2, 4–6 days).
         (
             &base,
@@ -138,11 +288,36 @@ fn every_reason_code_is_reported_when_it_applies() {
             }),
             "",
         ),
-        (&base, "K-KWD", Box::new(|r| r.max_transit_days = Some(7)), "ORIGIN_MISMATCH,TOO_SLOW"),
-        (&base, "A-ECO", Box::new(|r| r.services = vec!["A-TRK".into()]), "NOT_REQUESTED"),
-        (&base, "A-TRK", Box::new(|r| r.services = vec!["A-TRK".into()]), ""),
-        (&base, "A-TRK", Box::new(|r| r.carriers = vec!["Beta".into()]), "NOT_REQUESTED"),
-        (&base, "B-JPY", Box::new(|r| r.carriers = vec!["Beta".into()]), ""),
+        (
+            &base,
+            "K-KWD",
+            Box::new(|r| r.max_transit_days = Some(7)),
+            "ORIGIN_MISMATCH,TOO_SLOW",
+        ),
+        (
+            &base,
+            "A-ECO",
+            Box::new(|r| r.services = vec!["A-TRK".into()]),
+            "NOT_REQUESTED",
+        ),
+        (
+            &base,
+            "A-TRK",
+            Box::new(|r| r.services = vec!["A-TRK".into()]),
+            "",
+        ),
+        (
+            &base,
+            "A-TRK",
+            Box::new(|r| r.carriers = vec!["Beta".into()]),
+            "NOT_REQUESTED",
+        ),
+        (
+            &base,
+            "B-JPY",
+            Box::new(|r| r.carriers = vec!["Beta".into()]),
+            "",
+        ),
         (
             &base,
             "B-JPY",
@@ -153,7 +328,12 @@ fn every_reason_code_is_reported_when_it_applies() {
             "",
         ),
         // A-TRK's bands end at 30 kg; volumetric 1000 × 1000 × 200 / 5000 = 40 kg.
-        (&base, "A-TRK", Box::new(|r| r.dims_mm = [Some(1000), Some(1000), Some(200)]), "NO_RATE"),
+        (
+            &base,
+            "A-TRK",
+            Box::new(|r| r.dims_mm = [Some(1000), Some(1000), Some(200)]),
+            "NO_RATE",
+        ),
     ];
     for (i, (book, service, edit, want)) in cases.iter().enumerate() {
         let mut r = req();
@@ -171,7 +351,10 @@ fn all_applicable_reasons_are_listed_in_the_api_order() {
     r.origin_country = country("HK");
     r.weight_g = 2500;
     r.dims_mm = [Some(700), Some(100), Some(100)];
-    r.declared_value = Some(Money { amount: d("500"), currency: cur("USD") });
+    r.declared_value = Some(Money {
+        amount: d("500"),
+        currency: cur("USD"),
+    });
     r.battery = Battery::parse("PI970");
     r.goods = vec!["powder".into()];
     r.incoterm = Incoterm::Ddp;
@@ -192,13 +375,22 @@ fn volumetric_weight_needs_all_dimensions_and_the_minimum_side() {
     let mut r = req();
     r.services = vec!["A-TRK".into()];
     r.dims_mm = [Some(400), Some(300), Some(200)];
-    assert_eq!(quote(&book, &r).lines().next().unwrap(), "1 A-TRK sell=32.00 cost=32.00 cg=5000 t=5-8 [BASE=32.00]");
+    assert_eq!(
+        quote(&book, &r).lines().next().unwrap(),
+        "1 A-TRK sell=32.00 cost=32.00 cg=5000 t=5-8 [BASE=32.00]"
+    );
     // ceil: 401 × 300 × 200 / 5000 = 4812 g → 5000 g.
     r.dims_mm = [Some(101), Some(100), Some(100)]; // 1,010,000 / 5000 = 202 g → 1000 g step band.
-    assert_eq!(quote(&book, &r).lines().next().unwrap(), "1 A-TRK sell=10.00 cost=10.00 cg=1000 t=5-8 [BASE=10.00]");
+    assert_eq!(
+        quote(&book, &r).lines().next().unwrap(),
+        "1 A-TRK sell=10.00 cost=10.00 cg=1000 t=5-8 [BASE=10.00]"
+    );
     // Two dimensions known: no volumetric weight.
     r.dims_mm = [Some(400), Some(300), None];
-    assert_eq!(quote(&book, &r).lines().next().unwrap(), "1 A-TRK sell=10.00 cost=10.00 cg=1000 t=5-8 [BASE=10.00]");
+    assert_eq!(
+        quote(&book, &r).lines().next().unwrap(),
+        "1 A-TRK sell=10.00 cost=10.00 cg=1000 t=5-8 [BASE=10.00]"
+    );
     // A minimum side of 450 mm: the 400 mm box is not volumetric; a 450 mm one is.
     let mut src = base_book();
     src.services[1].volumetric_min_side_mm = Some(450);
@@ -206,9 +398,15 @@ fn volumetric_weight_needs_all_dimensions_and_the_minimum_side() {
     let book = build(src);
     r.dims_mm = [Some(400), Some(300), Some(200)];
     // min chargeable 1200 g → 1500 g: 12 + 4 × 1.5 = 18.00.
-    assert_eq!(quote(&book, &r).lines().next().unwrap(), "1 A-TRK sell=18.00 cost=18.00 cg=1500 t=5-8 [BASE=18.00]");
+    assert_eq!(
+        quote(&book, &r).lines().next().unwrap(),
+        "1 A-TRK sell=18.00 cost=18.00 cg=1500 t=5-8 [BASE=18.00]"
+    );
     r.dims_mm = [Some(450), Some(300), Some(200)]; // 5400 g → 5500 g: 20 + 3.5 × 5.5 = 39.25.
-    assert_eq!(quote(&book, &r).lines().next().unwrap(), "1 A-TRK sell=39.25 cost=39.25 cg=5500 t=5-8 [BASE=39.25]");
+    assert_eq!(
+        quote(&book, &r).lines().next().unwrap(),
+        "1 A-TRK sell=39.25 cost=39.25 cg=5500 t=5-8 [BASE=39.25]"
+    );
 }
 
 /// The cost lines of A-TRK for a 3000 g parcel to DE (BASE 12 + 4 × 3 = 24.00) with one
@@ -216,7 +414,8 @@ fn volumetric_weight_needs_all_dimensions_and_the_minimum_side() {
 fn trk_lines(rows: Vec<SurchargeRow>, edit: &dyn Fn(&mut Request)) -> String {
     let mut src = base_book();
     src.surcharges = rows;
-    src.restrictions.push(restrict("A-TRK", "*", "battery:PI967", "allow"));
+    src.restrictions
+        .push(restrict("A-TRK", "*", "battery:PI967", "allow"));
     let book = build(src);
     let mut r = req();
     r.weight_g = 3000;
@@ -237,45 +436,141 @@ fn every_surcharge_kind_and_condition() {
     type Edit = Box<dyn Fn(&mut Request)>;
     let none: fn() -> Edit = || Box::new(|_| {});
     let cases: Vec<(SurchargeRow, Edit, &str)> = vec![
-        (sur("A-TRK", "S", "fixed", "2.50"), none(), "[BASE=24.00 S=2.50]"),
+        (
+            sur("A-TRK", "S", "fixed", "2.50"),
+            none(),
+            "[BASE=24.00 S=2.50]",
+        ),
         // 0.333 × 3 kg = 0.999 → 1.00.
-        (sur("A-TRK", "S", "per_kg", "0.333"), none(), "[BASE=24.00 S=1.00]"),
+        (
+            sur("A-TRK", "S", "per_kg", "0.333"),
+            none(),
+            "[BASE=24.00 S=1.00]",
+        ),
         // 24.00 × 12.5 % = 3.00.
-        (sur("A-TRK", "S", "percent_of_base", "12.5"), none(), "[BASE=24.00 S=3.00]"),
+        (
+            sur("A-TRK", "S", "percent_of_base", "12.5"),
+            none(),
+            "[BASE=24.00 S=3.00]",
+        ),
         // Floored at the minimum: 3.00 → 5.00; 0.30 → 0.50.
-        (with(&|s| {
-            s.kind = "percent_of_base".into();
-            s.amount = d("12.5");
-            s.minimum = Some(d("5"));
-        }), none(), "[BASE=24.00 S=5.00]"),
-        (with(&|s| {
-            s.kind = "per_kg".into();
-            s.amount = d("0.10");
-            s.minimum = Some(d("0.50"));
-        }), none(), "[BASE=24.00 S=0.50]"),
-        (with(&|s| s.dest_country = Some("GB".into())), none(), "[BASE=24.00]"),
-        (with(&|s| s.dest_country = Some("DE".into())), none(), "[BASE=24.00 S=2.50]"),
+        (
+            with(&|s| {
+                s.kind = "percent_of_base".into();
+                s.amount = d("12.5");
+                s.minimum = Some(d("5"));
+            }),
+            none(),
+            "[BASE=24.00 S=5.00]",
+        ),
+        (
+            with(&|s| {
+                s.kind = "per_kg".into();
+                s.amount = d("0.10");
+                s.minimum = Some(d("0.50"));
+            }),
+            none(),
+            "[BASE=24.00 S=0.50]",
+        ),
+        (
+            with(&|s| s.dest_country = Some("GB".into())),
+            none(),
+            "[BASE=24.00]",
+        ),
+        (
+            with(&|s| s.dest_country = Some("DE".into())),
+            none(),
+            "[BASE=24.00 S=2.50]",
+        ),
         // Postcode prefixes compare normalised postcodes; 10115 is zone Z2: 15 + 4 × 3 = 27.00.
-        (with(&|s| s.postcode_prefix = Some("10 1".into())), Box::new(|r| r.dest_postcode = Postcode::normalise("10115").unwrap()), "[BASE=27.00 S=2.50]"),
-        (with(&|s| s.postcode_prefix = Some("10".into())), Box::new(|r| r.dest_postcode = Postcode::normalise("20095").unwrap()), "[BASE=24.00]"),
-        (with(&|s| s.postcode_prefix = Some("10".into())), none(), "[BASE=24.00]"),
-        (with(&|s| s.battery = Some(true)), Box::new(|r| r.battery = Battery::parse("PI967")), "[BASE=24.00 S=2.50]"),
+        (
+            with(&|s| s.postcode_prefix = Some("10 1".into())),
+            Box::new(|r| r.dest_postcode = Postcode::normalise("10115").unwrap()),
+            "[BASE=27.00 S=2.50]",
+        ),
+        (
+            with(&|s| s.postcode_prefix = Some("10".into())),
+            Box::new(|r| r.dest_postcode = Postcode::normalise("20095").unwrap()),
+            "[BASE=24.00]",
+        ),
+        (
+            with(&|s| s.postcode_prefix = Some("10".into())),
+            none(),
+            "[BASE=24.00]",
+        ),
+        (
+            with(&|s| s.battery = Some(true)),
+            Box::new(|r| r.battery = Battery::parse("PI967")),
+            "[BASE=24.00 S=2.50]",
+        ),
         (with(&|s| s.battery = Some(true)), none(), "[BASE=24.00]"),
-        (with(&|s| s.battery = Some(false)), none(), "[BASE=24.00 S=2.50]"),
-        (with(&|s| s.battery = Some(false)), Box::new(|r| r.battery = Battery::parse("PI967")), "[BASE=24.00]"),
-        (with(&|s| s.incoterm = Some("DDP".into())), Box::new(|r| r.incoterm = Incoterm::Ddp), "[BASE=24.00 S=2.50]"),
-        (with(&|s| s.incoterm = Some("DDP".into())), none(), "[BASE=24.00]"),
-        (with(&|s| s.min_chargeable_g = Some(3000)), none(), "[BASE=24.00 S=2.50]"),
+        (
+            with(&|s| s.battery = Some(false)),
+            none(),
+            "[BASE=24.00 S=2.50]",
+        ),
+        (
+            with(&|s| s.battery = Some(false)),
+            Box::new(|r| r.battery = Battery::parse("PI967")),
+            "[BASE=24.00]",
+        ),
+        (
+            with(&|s| s.incoterm = Some("DDP".into())),
+            Box::new(|r| r.incoterm = Incoterm::Ddp),
+            "[BASE=24.00 S=2.50]",
+        ),
+        (
+            with(&|s| s.incoterm = Some("DDP".into())),
+            none(),
+            "[BASE=24.00]",
+        ),
+        (
+            with(&|s| s.min_chargeable_g = Some(3000)),
+            none(),
+            "[BASE=24.00 S=2.50]",
+        ),
         // 2500 g: 12 + 4 × 2.5 = 22.00, below the 3000 g condition.
-        (with(&|s| s.min_chargeable_g = Some(3000)), Box::new(|r| r.weight_g = 2500), "[BASE=22.00]"),
-        (with(&|s| s.min_length_mm = Some(500)), Box::new(|r| r.dims_mm = [Some(100), Some(500), Some(100)]), "[BASE=24.00 S=2.50]"),
-        (with(&|s| s.min_length_mm = Some(500)), Box::new(|r| r.dims_mm = [Some(100), Some(499), Some(100)]), "[BASE=24.00]"),
-        (with(&|s| s.min_length_mm = Some(500)), none(), "[BASE=24.00]"),
+        (
+            with(&|s| s.min_chargeable_g = Some(3000)),
+            Box::new(|r| r.weight_g = 2500),
+            "[BASE=22.00]",
+        ),
+        (
+            with(&|s| s.min_length_mm = Some(500)),
+            Box::new(|r| r.dims_mm = [Some(100), Some(500), Some(100)]),
+            "[BASE=24.00 S=2.50]",
+        ),
+        (
+            with(&|s| s.min_length_mm = Some(500)),
+            Box::new(|r| r.dims_mm = [Some(100), Some(499), Some(100)]),
+            "[BASE=24.00]",
+        ),
+        (
+            with(&|s| s.min_length_mm = Some(500)),
+            none(),
+            "[BASE=24.00]",
+        ),
         // Validity is [from, to): ending on the ship date means not applied.
-        (with(&|s| s.valid_to = Some(date("2026-11-24"))), none(), "[BASE=24.00]"),
-        (with(&|s| s.valid_from = Some(date("2026-11-24"))), none(), "[BASE=24.00 S=2.50]"),
-        (with(&|s| s.service_code = "*".into()), none(), "[BASE=24.00 S=2.50]"),
-        (with(&|s| s.service_code = "A-ECO".into()), none(), "[BASE=24.00]"),
+        (
+            with(&|s| s.valid_to = Some(date("2026-11-24"))),
+            none(),
+            "[BASE=24.00]",
+        ),
+        (
+            with(&|s| s.valid_from = Some(date("2026-11-24"))),
+            none(),
+            "[BASE=24.00 S=2.50]",
+        ),
+        (
+            with(&|s| s.service_code = "*".into()),
+            none(),
+            "[BASE=24.00 S=2.50]",
+        ),
+        (
+            with(&|s| s.service_code = "A-ECO".into()),
+            none(),
+            "[BASE=24.00]",
+        ),
     ];
     for (i, (row, edit, want)) in cases.into_iter().enumerate() {
         assert_eq!(trk_lines(vec![row], edit.as_ref()), want, "case {i}");
@@ -288,8 +583,16 @@ fn surcharges_apply_in_table_order_each_with_its_own_line() {
     remote.dest_country = Some("DE".into());
     let mut first_de = sur("A-TRK", "R1", "fixed", "1");
     first_de.dest_country = Some("DE".into());
-    let rows = vec![first_de, sur("*", "FUEL", "percent_of_base", "10"), remote, sur("A-TRK", "FUEL", "fixed", "0.10")];
-    assert_eq!(trk_lines(rows, &|_| {}), "[BASE=24.00 R1=1.00 FUEL=2.40 REMOTE=3.00 FUEL=0.10]");
+    let rows = vec![
+        first_de,
+        sur("*", "FUEL", "percent_of_base", "10"),
+        remote,
+        sur("A-TRK", "FUEL", "fixed", "0.10"),
+    ];
+    assert_eq!(
+        trk_lines(rows, &|_| {}),
+        "[BASE=24.00 R1=1.00 FUEL=2.40 REMOTE=3.00 FUEL=0.10]"
+    );
 }
 
 #[test]
@@ -303,7 +606,10 @@ fn percent_of_base_is_taken_on_the_rounded_base() {
     r.weight_g = 1000;
     r.currency = cur("JPY");
     r.services = vec!["B-JPY".into()];
-    assert_eq!(quote(&book, &r).lines().next().unwrap(), "1 B-JPY sell=1689 cost=1689 cg=1000 t=7-10 [BASE=1535 FUEL=154]");
+    assert_eq!(
+        quote(&book, &r).lines().next().unwrap(),
+        "1 B-JPY sell=1689 cost=1689 cg=1000 t=7-10 [BASE=1535 FUEL=154]"
+    );
 }
 
 #[test]
@@ -311,13 +617,19 @@ fn each_line_is_converted_and_rounded_so_lines_add_up() {
     // USD 24.00 + 0.05 + 0.05 in EUR at 0.9: 21.60 + 0.045→0.05 + 0.05 = 21.70
     // (converting the USD 24.10 total would give 21.69).
     let mut src = base_book();
-    src.surcharges = vec![sur("A-TRK", "A", "fixed", "0.05"), sur("A-TRK", "B", "fixed", "0.05")];
+    src.surcharges = vec![
+        sur("A-TRK", "A", "fixed", "0.05"),
+        sur("A-TRK", "B", "fixed", "0.05"),
+    ];
     let book = build(src);
     let mut r = req();
     r.weight_g = 3000;
     r.currency = cur("EUR");
     r.services = vec!["A-TRK".into()];
-    assert_eq!(quote(&book, &r).lines().next().unwrap(), "1 A-TRK sell=21.70 cost=21.70 cg=3000 t=5-8 [BASE=21.60 A=0.05 B=0.05]");
+    assert_eq!(
+        quote(&book, &r).lines().next().unwrap(),
+        "1 A-TRK sell=21.70 cost=21.70 cg=3000 t=5-8 [BASE=21.60 A=0.05 B=0.05]"
+    );
 }
 
 fn priced_book() -> Book {
@@ -367,15 +679,27 @@ fn the_most_specific_price_row_sets_the_sell() {
     );
     // In EUR: 5.40 × 0.9 = 4.86; 5 % = 0.243 → 0.24; + 1.00 = 6.10.
     r.currency = cur("EUR");
-    assert_eq!(quote(&book, &r).lines().next().unwrap(), "1 A-ECO sell=6.10 cost=4.86 cg=700 t=6-9 [BASE=4.86]");
+    assert_eq!(
+        quote(&book, &r).lines().next().unwrap(),
+        "1 A-ECO sell=6.10 cost=4.86 cg=700 t=6-9 [BASE=4.86]"
+    );
 }
 
 #[test]
 fn price_rows_that_tie_make_the_book_invalid() {
     let mut src = base_book();
-    src.prices = vec![price("acme", "*", "*", "5", "0", None), price("*", "*", "*", "1", "0", None), price("acme", "*", "*", "6", "0", None)];
-    let report = compile(&numbered(src)).err().expect("a tie must refuse the book");
-    assert!(report.errors().any(|p| p.table == "prices" && p.row == Some(3) && p.message.contains("row 1")), "{report:?}");
+    src.prices = vec![
+        price("acme", "*", "*", "5", "0", None),
+        price("*", "*", "*", "1", "0", None),
+        price("acme", "*", "*", "6", "0", None),
+    ];
+    let report = compile(&numbered(src)).expect_err("a tie must refuse the book");
+    assert!(
+        report
+            .errors()
+            .any(|p| p.table == "prices" && p.row == Some(3) && p.message.contains("row 1")),
+        "{report:?}"
+    );
 }
 
 #[test]
@@ -384,7 +708,10 @@ fn ranking_strategies_and_ties() {
     let order = |r: &Request| -> Vec<String> {
         let q = book.quote(r).unwrap();
         assert_eq!(q, book.quote_exact(r).unwrap());
-        q.options.iter().map(|o| book.service(o.service).code.to_string()).collect()
+        q.options
+            .iter()
+            .map(|o| book.service(o.service).code.to_string())
+            .collect()
     };
     let mut r = req();
     assert_eq!(order(&r), ["A-ECO", "B-JPY", "A-TRK"]);
@@ -407,7 +734,11 @@ fn ranking_strategies_and_ties() {
     src.rates.push(rate("A-DUP", "Z1", 2000, "1.50", "7.50"));
     let book = build(src);
     let q = book.quote(&req()).unwrap();
-    let codes: Vec<&str> = q.options.iter().map(|o| &*book.service(o.service).code).collect();
+    let codes: Vec<&str> = q
+        .options
+        .iter()
+        .map(|o| &*book.service(o.service).code)
+        .collect();
     assert_eq!(codes, ["A-DUP", "A-ECO", "B-JPY", "A-TRK"]);
 }
 
@@ -433,12 +764,22 @@ fn customs_book() -> Book {
     gb.tax_free_upto = Some(d("10"));
     gb.duty_basis = "CIF".into();
     src.customs = vec![de_ioss, de_flat, gb];
-    src.duty_rates = vec![duty_rate("DE", "6109", "12"), duty_rate("DE", "61", "8"), duty_rate("GB", "8517", "0")];
+    src.duty_rates = vec![
+        duty_rate("DE", "6109", "12"),
+        duty_rate("DE", "61", "8"),
+        duty_rate("GB", "8517", "0"),
+    ];
     build(src)
 }
 
 fn line(hs: Option<&str>, value: &str, description: &str) -> ContentLine {
-    ContentLine { description: Some(description.into()), hs_code: hs.map(|h| HsCode::parse(h).unwrap()), quantity: 1, value: d(value), origin_country: None }
+    ContentLine {
+        description: Some(description.into()),
+        hs_code: hs.map(|h| HsCode::parse(h).unwrap()),
+        quantity: 1,
+        value: d(value),
+        origin_country: None,
+    }
 }
 
 /// The first option's landed cost text for an A-ECO parcel.
@@ -450,25 +791,42 @@ fn landed(book: &Book, edit: &dyn Fn(&mut Request)) -> String {
     edit(&mut r);
     let text = quote(book, &r);
     let first = text.lines().next().unwrap_or("");
-    let issues = text.lines().find(|l| l.starts_with("issues")).unwrap_or("no issues");
-    format!("{} | {issues}", first.split(" landed=").nth(1).unwrap_or("null"))
+    let issues = text
+        .lines()
+        .find(|l| l.starts_with("issues"))
+        .unwrap_or("no issues");
+    format!(
+        "{} | {issues}",
+        first.split(" landed=").nth(1).unwrap_or("null")
+    )
 }
 
 #[test]
 fn landed_cost_follows_each_customs_rule() {
     let book = customs_book();
-    let value = |amount: &str, code: &str| Some(Money { amount: d(amount), currency: cur(code) });
+    let value = |amount: &str, code: &str| {
+        Some(Money {
+            amount: d(amount),
+            currency: cur(code),
+        })
+    };
     type Edit = Box<dyn Fn(&mut Request)>;
     let cases: Vec<(Edit, &str)> = vec![
         // F = 6.75 USD → 6.075 → EUR 6.08. V = 100 ≤ 150: duty-free; no lines, so no HS6 and
         // no flat duty. Tax collected at sale: 19 % × (100 + 0 + 6.08) = 20.1552 → 20.16.
-        (Box::new(move |r| r.declared_value = value("100.00", "EUR")), "duty:0.00 tax:20.16 collected_at_sale import:0.00 | issues HS6_REQUIRED"),
+        (
+            Box::new(move |r| r.declared_value = value("100.00", "EUR")),
+            "duty:0.00 tax:20.16 collected_at_sale import:0.00 | issues HS6_REQUIRED",
+        ),
         // From 2026-07-01 a flat EUR 3 per distinct HS6: two subheadings → 6.00, payable at
         // import. Tax 19 % × (100 + 6 + 6.08) = 21.2952 → 21.30.
         (
             Box::new(move |r| {
                 r.declared_value = value("100.00", "EUR");
-                r.contents = vec![line(Some("610910"), "60.00", "T-shirt"), line(Some("610990"), "40.00", "Tank top")];
+                r.contents = vec![
+                    line(Some("610910"), "60.00", "T-shirt"),
+                    line(Some("610990"), "40.00", "Tank top"),
+                ];
             }),
             "duty:6.00 tax:21.30 collected_at_sale import:6.00 | no issues",
         ),
@@ -477,7 +835,10 @@ fn landed_cost_follows_each_customs_rule() {
             Box::new(move |r| {
                 r.ship_date = date("2026-06-30");
                 r.declared_value = value("100.00", "EUR");
-                r.contents = vec![line(Some("610910"), "60.00", "T-shirt"), line(Some("610990"), "40.00", "Tank top")];
+                r.contents = vec![
+                    line(Some("610910"), "60.00", "T-shirt"),
+                    line(Some("610990"), "40.00", "Tank top"),
+                ];
             }),
             "duty:0.00 tax:20.16 collected_at_sale import:0.00 | no issues",
         ),
@@ -485,7 +846,11 @@ fn landed_cost_follows_each_customs_rule() {
         (
             Box::new(move |r| {
                 r.declared_value = value("100.00", "EUR");
-                r.contents = vec![line(Some("610910"), "50.00", "T-shirt"), line(Some("61091000"), "30.00", "T-shirt"), line(None, "20.00", "Socks")];
+                r.contents = vec![
+                    line(Some("610910"), "50.00", "T-shirt"),
+                    line(Some("61091000"), "30.00", "T-shirt"),
+                    line(None, "20.00", "Socks"),
+                ];
             }),
             "duty:6.00 tax:21.30 collected_at_sale import:6.00 | issues HS6_REQUIRED",
         ),
@@ -495,12 +860,18 @@ fn landed_cost_follows_each_customs_rule() {
         (
             Box::new(move |r| {
                 r.declared_value = value("200.00", "EUR");
-                r.contents = vec![line(Some("6109100010"), "150.00", "T-shirt"), line(Some("8517"), "50.00", "Phone")];
+                r.contents = vec![
+                    line(Some("6109100010"), "150.00", "T-shirt"),
+                    line(Some("8517"), "50.00", "Phone"),
+                ];
             }),
             "duty:20.50 tax:43.05 at_import import:63.55 | issues HS6_REQUIRED",
         ),
         // The goods value converted first: USD 100 → EUR 90.00 ≤ 150; tax 19 % × 96.08 = 18.2552.
-        (Box::new(move |r| r.declared_value = value("100.00", "USD")), "duty:0.00 tax:18.26 collected_at_sale import:0.00 | issues HS6_REQUIRED"),
+        (
+            Box::new(move |r| r.declared_value = value("100.00", "USD")),
+            "duty:0.00 tax:18.26 collected_at_sale import:0.00 | issues HS6_REQUIRED",
+        ),
         // Lines that do not add up to the declared value; a generic description. One HS6 →
         // flat 3.00; tax 19 % × (50 + 3 + 6.08) = 11.2252 → 11.23.
         (
@@ -534,17 +905,32 @@ fn cif_duty_shares_the_freight_and_tax_can_exclude_it() {
     let gb = |r: &mut Request| {
         r.dest_country = country("GB");
         r.currency = cur("GBP");
-        r.declared_value = Some(Money { amount: d("200.00"), currency: cur("GBP") });
-        r.contents = vec![line(Some("851712"), "150.00", "Phone"), line(Some("420222"), "50.00", "Handbag")];
+        r.declared_value = Some(Money {
+            amount: d("200.00"),
+            currency: cur("GBP"),
+        });
+        r.contents = vec![
+            line(Some("851712"), "150.00", "Phone"),
+            line(Some("420222"), "50.00", "Handbag"),
+        ];
     };
-    assert_eq!(landed(&book, &gb), "duty:2.04 tax:41.27 at_import import:43.31 | no issues");
+    assert_eq!(
+        landed(&book, &gb),
+        "duty:2.04 tax:41.27 at_import import:43.31 | no issues"
+    );
     // Up to GBP 10 the tax is exempt; duty-free below 135 without a flat duty.
     let small = |r: &mut Request| {
         r.dest_country = country("GB");
         r.currency = cur("GBP");
-        r.declared_value = Some(Money { amount: d("5.00"), currency: cur("GBP") });
+        r.declared_value = Some(Money {
+            amount: d("5.00"),
+            currency: cur("GBP"),
+        });
     };
-    assert_eq!(landed(&book, &small), "duty:0.00 tax:0.00 exempt import:0.00 | no issues");
+    assert_eq!(
+        landed(&book, &small),
+        "duty:0.00 tax:0.00 exempt import:0.00 | no issues"
+    );
     // Without freight in the tax base: 20 % × 202.04 = 40.408 → 40.41; import 42.45.
     let mut src = base_book();
     src.services[0].max_value = None;
@@ -555,7 +941,10 @@ fn cif_duty_shares_the_freight_and_tax_can_exclude_it() {
     gb_row.tax_includes_freight = false;
     src.customs = vec![gb_row];
     src.duty_rates = vec![duty_rate("GB", "8517", "0")];
-    assert_eq!(landed(&build(src), &gb), "duty:2.04 tax:40.41 at_import import:42.45 | no issues");
+    assert_eq!(
+        landed(&build(src), &gb),
+        "duty:2.04 tax:40.41 at_import import:42.45 | no issues"
+    );
 }
 
 #[test]
@@ -565,7 +954,10 @@ fn ddp_always_reports_landed_cost_in_the_quote_currency() {
     // USD 20.71 / 0.9 = 23.0111 → 23.01.
     let mut r = req();
     r.incoterm = Incoterm::Ddp;
-    r.declared_value = Some(Money { amount: d("100.00"), currency: cur("EUR") });
+    r.declared_value = Some(Money {
+        amount: d("100.00"),
+        currency: cur("EUR"),
+    });
     check(
         quote(&book, &r),
         "1 A-TRK sell=10.00 cost=10.00 cg=1000 t=5-8 [BASE=10.00] landed=duty:0.00 tax:23.01 collected_at_sale import:0.00
@@ -581,6 +973,11 @@ fn bands_out_of_order_are_sorted_with_a_warning() {
     let mut src = base_book();
     src.rates.swap(0, 1);
     let (book, warnings) = compile(&numbered(src)).unwrap();
-    assert!(warnings.warnings().any(|p| p.table == "rates" && p.message.contains("not in increasing")), "{warnings:?}");
+    assert!(
+        warnings
+            .warnings()
+            .any(|p| p.table == "rates" && p.message.contains("not in increasing")),
+        "{warnings:?}"
+    );
     assert!(quote(&book, &req()).starts_with("1 A-ECO sell=6.75 cost=6.75 cg=700"));
 }

@@ -7,12 +7,17 @@
 mod common;
 
 use common::*;
+use crossdock_engine::Strategy as Ranking;
 use crossdock_engine::source::*;
 use crossdock_engine::*;
-use crossdock_engine::Strategy as Ranking;
-use proptest::prelude::{any, prop, prop_assert, prop_assert_eq, proptest, ProptestConfig, Strategy as _};
+use proptest::prelude::{
+    ProptestConfig, Strategy as _, any, prop, prop_assert, prop_assert_eq, proptest,
+};
 
-fn decimal(max_mantissa: i64, max_scale: u32) -> impl proptest::strategy::Strategy<Value = Decimal> {
+fn decimal(
+    max_mantissa: i64,
+    max_scale: u32,
+) -> impl proptest::strategy::Strategy<Value = Decimal> {
     (0..=max_mantissa, 0..=max_scale).prop_map(|(m, s)| Decimal::new(m, s))
 }
 
@@ -36,20 +41,33 @@ fn surcharge() -> impl proptest::strategy::Strategy<Value = SurchargeRow> {
         prop::option::of(0i64..5000),
         prop::option::of(0i64..600),
     )
-        .prop_map(|(service, kind, amount, minimum, country, prefix, battery, incoterm, min_cg, min_len)| SurchargeRow {
-            service_code: service.into(),
-            code: format!("S{}", kind.len()),
-            kind: kind.into(),
-            amount,
-            minimum,
-            dest_country: country.map(Into::into),
-            postcode_prefix: prefix.map(Into::into),
-            battery,
-            incoterm: incoterm.map(Into::into),
-            min_chargeable_g: min_cg,
-            min_length_mm: min_len,
-            ..SurchargeRow::default()
-        })
+        .prop_map(
+            |(
+                service,
+                kind,
+                amount,
+                minimum,
+                country,
+                prefix,
+                battery,
+                incoterm,
+                min_cg,
+                min_len,
+            )| SurchargeRow {
+                service_code: service.into(),
+                code: format!("S{}", kind.len()),
+                kind: kind.into(),
+                amount,
+                minimum,
+                dest_country: country.map(Into::into),
+                postcode_prefix: prefix.map(Into::into),
+                battery,
+                incoterm: incoterm.map(Into::into),
+                min_chargeable_g: min_cg,
+                min_length_mm: min_len,
+                ..SurchargeRow::default()
+            },
+        )
 }
 
 fn price_row() -> impl proptest::strategy::Strategy<Value = PriceRow> {
@@ -61,10 +79,22 @@ fn price_row() -> impl proptest::strategy::Strategy<Value = PriceRow> {
         decimal(50_000, 3),
         prop::sample::select(vec!["USD", "EUR", "JPY", "KWD"]),
     )
-        .prop_map(|(customer, service, country, pct, fixed, currency)| price(customer, service, country, &pct.to_string(), &fixed.to_string(), Some(currency)))
+        .prop_map(|(customer, service, country, pct, fixed, currency)| {
+            price(
+                customer,
+                service,
+                country,
+                &pct.to_string(),
+                &fixed.to_string(),
+                Some(currency),
+            )
+        })
 }
 
-fn customs_row(country: &'static str, currency: &'static str) -> impl proptest::strategy::Strategy<Value = CustomsRow> {
+fn customs_row(
+    country: &'static str,
+    currency: &'static str,
+) -> impl proptest::strategy::Strategy<Value = CustomsRow> {
     (
         prop::option::of(decimal(50_000, 2)),
         prop::option::of(decimal(5_000, 2)),
@@ -75,17 +105,19 @@ fn customs_row(country: &'static str, currency: &'static str) -> impl proptest::
         any::<bool>(),
         any::<bool>(),
     )
-        .prop_map(move |(duty_free, tax_free, at_sale, vat, duty, flat, cif, incl)| {
-            let mut row = customs(country, currency, &vat.to_string(), &duty.to_string());
-            row.duty_free_upto = duty_free;
-            row.tax_free_upto = tax_free;
-            row.tax_at_sale_upto = at_sale;
-            row.flat_duty_per_hs6 = flat;
-            row.duty_basis = if cif { "CIF" } else { "FOB" }.into();
-            row.tax_includes_freight = incl;
-            row.requires_hs6 = true;
-            row
-        })
+        .prop_map(
+            move |(duty_free, tax_free, at_sale, vat, duty, flat, cif, incl)| {
+                let mut row = customs(country, currency, &vat.to_string(), &duty.to_string());
+                row.duty_free_upto = duty_free;
+                row.tax_free_upto = tax_free;
+                row.tax_at_sale_upto = at_sale;
+                row.flat_duty_per_hs6 = flat;
+                row.duty_basis = if cif { "CIF" } else { "FOB" }.into();
+                row.tax_includes_freight = incl;
+                row.requires_hs6 = true;
+                row
+            },
+        )
 }
 
 /// The base book with random rates (never cheaper with weight), fx, surcharges, prices and customs.
@@ -99,65 +131,134 @@ fn random_book() -> impl proptest::strategy::Strategy<Value = SourceBook> {
         customs_row("GB", "GBP"),
         prop::collection::vec(("61|6109|85|8517", decimal(2_000, 2)), 0..3),
     )
-        .prop_map(|(increments, rates, surcharges, prices, de, gb, duty_rates)| {
-            let mut src = base_book();
-            // Bands of one (service, zone) follow each other in the base book: add each
-            // increment to the previous band of the same group, so no band is cheaper.
-            let mut previous: Option<(String, String, Decimal, Decimal)> = None;
-            for (row, (df, dk)) in src.rates.iter_mut().zip(increments) {
-                let (fixed, per_kg) = match &previous {
-                    Some((s, z, f, k)) if **s == *row.service_code && **z == *row.zone => (*f + df, *k + dk),
-                    _ => (df, dk),
-                };
-                row.fixed = fixed;
-                row.per_kg = per_kg;
-                previous = Some((row.service_code.to_string(), row.zone.to_string(), fixed, per_kg));
-            }
-            for (row, rate) in src.fx.iter_mut().skip(1).zip(rates) {
-                row.per_base = rate;
-            }
-            src.surcharges = surcharges;
-            let mut seen = std::collections::HashSet::new();
-            src.prices = prices.into_iter().filter(|p| seen.insert((p.customer.clone(), p.service_code.clone(), p.dest_country.clone()))).collect();
-            src.customs = vec![de, gb];
-            let mut seen = std::collections::HashSet::new();
-            src.duty_rates = duty_rates
-                .into_iter()
-                .filter(|(prefix, _)| seen.insert(prefix.clone()))
-                .map(|(prefix, rate)| duty_rate("DE", &prefix, &rate.to_string()))
-                .collect();
-            src.restrictions = vec![restrict("A-TRK", "*", "battery:PI967", "allow"), restrict("*", "DE", "liquid", "allow")];
-            src
-        })
+        .prop_map(
+            |(increments, rates, surcharges, prices, de, gb, duty_rates)| {
+                let mut src = base_book();
+                // Bands of one (service, zone) follow each other in the base book: add each
+                // increment to the previous band of the same group, so no band is cheaper.
+                let mut previous: Option<(String, String, Decimal, Decimal)> = None;
+                for (row, (df, dk)) in src.rates.iter_mut().zip(increments) {
+                    let (fixed, per_kg) = match &previous {
+                        Some((s, z, f, k)) if **s == *row.service_code && **z == *row.zone => {
+                            (*f + df, *k + dk)
+                        }
+                        _ => (df, dk),
+                    };
+                    row.fixed = fixed;
+                    row.per_kg = per_kg;
+                    previous = Some((
+                        row.service_code.to_string(),
+                        row.zone.to_string(),
+                        fixed,
+                        per_kg,
+                    ));
+                }
+                for (row, rate) in src.fx.iter_mut().skip(1).zip(rates) {
+                    row.per_base = rate;
+                }
+                src.surcharges = surcharges;
+                let mut seen = std::collections::HashSet::new();
+                src.prices = prices
+                    .into_iter()
+                    .filter(|p| {
+                        seen.insert((
+                            p.customer.clone(),
+                            p.service_code.clone(),
+                            p.dest_country.clone(),
+                        ))
+                    })
+                    .collect();
+                src.customs = vec![de, gb];
+                let mut seen = std::collections::HashSet::new();
+                src.duty_rates = duty_rates
+                    .into_iter()
+                    .filter(|(prefix, _)| seen.insert(prefix.clone()))
+                    .map(|(prefix, rate)| duty_rate("DE", &prefix, &rate.to_string()))
+                    .collect();
+                src.restrictions = vec![
+                    restrict("A-TRK", "*", "battery:PI967", "allow"),
+                    restrict("*", "DE", "liquid", "allow"),
+                ];
+                src
+            },
+        )
 }
 
 fn random_request() -> impl proptest::strategy::Strategy<Value = Request> {
     (
-        (prop::sample::select(vec!["CN", "HK"]), prop::sample::select(vec!["DE", "GB", "FR", "US"]), prop::option::of(prop::sample::select(vec!["10115", "20095", "1"]))),
-        (1u32..35_000, prop::option::of((1u32..1200, 1u32..800, 1u32..600))),
-        prop::option::of((decimal(100_000_000, 3), prop::sample::select(vec!["USD", "EUR", "GBP", "JPY", "KWD", "CNY"]))),
-        prop::collection::vec((prop::option::of(prop::sample::select(vec!["610910", "6109100010", "8517", "851712", "420222"])), decimal(5_000_000, 2)), 0..4),
-        (prop::option::of(prop::sample::select(vec!["PI967", "PI970"])), prop::sample::select(vec![vec![], vec!["liquid"]]), any::<bool>(), any::<bool>()),
-        (prop::sample::select(vec!["USD", "EUR", "GBP", "JPY", "KWD", "CNY"]), 0u8..3, decimal(100_000, 3), prop::option::of(prop::sample::select(vec!["acme", "other"]))),
+        (
+            prop::sample::select(vec!["CN", "HK"]),
+            prop::sample::select(vec!["DE", "GB", "FR", "US"]),
+            prop::option::of(prop::sample::select(vec!["10115", "20095", "1"])),
+        ),
+        (
+            1u32..35_000,
+            prop::option::of((1u32..1200, 1u32..800, 1u32..600)),
+        ),
+        prop::option::of((
+            decimal(100_000_000, 3),
+            prop::sample::select(vec!["USD", "EUR", "GBP", "JPY", "KWD", "CNY"]),
+        )),
+        prop::collection::vec(
+            (
+                prop::option::of(prop::sample::select(vec![
+                    "610910",
+                    "6109100010",
+                    "8517",
+                    "851712",
+                    "420222",
+                ])),
+                decimal(5_000_000, 2),
+            ),
+            0..4,
+        ),
+        (
+            prop::option::of(prop::sample::select(vec!["PI967", "PI970"])),
+            prop::sample::select(vec![vec![], vec!["liquid"]]),
+            any::<bool>(),
+            any::<bool>(),
+        ),
+        (
+            prop::sample::select(vec!["USD", "EUR", "GBP", "JPY", "KWD", "CNY"]),
+            0u8..3,
+            decimal(100_000, 3),
+            prop::option::of(prop::sample::select(vec!["acme", "other"])),
+        ),
     )
         .prop_map(|(place, parcel, value, contents, special, terms)| {
             let (origin, dest, postcode) = place;
             let (weight, dims) = parcel;
             let (battery, goods, ddp, landed) = special;
             let (currency, strategy, vpd, customer) = terms;
-            let mut r = Request::new(country(origin), country(dest), weight, cur(currency), date("2026-11-24"));
+            let mut r = Request::new(
+                country(origin),
+                country(dest),
+                weight,
+                cur(currency),
+                date("2026-11-24"),
+            );
             r.dest_postcode = postcode.and_then(|p| Postcode::normalise(p).ok().flatten());
             r.dims_mm = dims.map_or([None; 3], |(l, w, h)| [Some(l), Some(w), Some(h)]);
-            r.declared_value = value.map(|(amount, c)| Money { amount, currency: cur(c) });
+            r.declared_value = value.map(|(amount, c)| Money {
+                amount,
+                currency: cur(c),
+            });
             r.contents = contents
                 .into_iter()
-                .map(|(hs, v)| ContentLine { description: Some("Cotton shirt".into()), hs_code: hs.and_then(HsCode::parse), quantity: 1, value: v, origin_country: None })
+                .map(|(hs, v)| ContentLine {
+                    description: Some("Cotton shirt".into()),
+                    hs_code: hs.and_then(HsCode::parse),
+                    quantity: 1,
+                    value: v,
+                    origin_country: None,
+                })
                 .collect();
             r.battery = battery.and_then(Battery::parse);
             r.goods = goods.into_iter().map(String::from).collect();
             r.incoterm = if ddp { Incoterm::Ddp } else { Incoterm::Ddu };
             r.landed_cost = landed;
-            r.strategy = [Ranking::Cheapest, Ranking::Fastest, Ranking::BestValue][usize::from(strategy)];
+            r.strategy =
+                [Ranking::Cheapest, Ranking::Fastest, Ranking::BestValue][usize::from(strategy)];
             r.value_per_day = vpd;
             r.customer = customer.map(String::from);
             r
@@ -212,5 +313,8 @@ fn overflowing_amounts_take_the_exact_path() {
     src.rates[1].per_kg = d("7.5000000000000001");
     let book = build(src);
     assert!(book.is_exact_only());
-    assert_eq!(book.quote(&req()).unwrap(), book.quote_exact(&req()).unwrap());
+    assert_eq!(
+        book.quote(&req()).unwrap(),
+        book.quote_exact(&req()).unwrap()
+    );
 }

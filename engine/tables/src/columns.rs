@@ -43,21 +43,37 @@ impl Kind {
             DataType::Dictionary(_, value) => value.as_ref(),
             other => other,
         };
-        let stringy = matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+        let stringy = matches!(
+            dt,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        );
         let integer = dt.is_integer();
-        let decimal = matches!(dt, DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..));
+        let decimal = matches!(
+            dt,
+            DataType::Decimal32(..)
+                | DataType::Decimal64(..)
+                | DataType::Decimal128(..)
+                | DataType::Decimal256(..)
+        );
         let float = dt.is_floating();
         let ok = match self {
             Kind::Text => stringy || integer,
             Kind::Money => stringy || integer || decimal,
             Kind::Whole => stringy || integer || decimal || float,
             Kind::Bool => matches!(dt, DataType::Boolean) || stringy || integer,
-            Kind::Date => matches!(dt, DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)) || stringy,
+            Kind::Date => {
+                matches!(
+                    dt,
+                    DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
+                ) || stringy
+            }
         };
         if ok {
             Ok(())
         } else if *self == Kind::Money && float {
-            Err(format!("is floating point ({dt}); money must be DECIMAL or a decimal string, never float"))
+            Err(format!(
+                "is floating point ({dt}); money must be DECIMAL or a decimal string, never float"
+            ))
         } else {
             Err(format!("has type {dt}; expected {}", self.describe()))
         }
@@ -70,18 +86,38 @@ pub type Cell<T> = Result<Option<T>, String>;
 /// Reads the column as text.
 pub fn text(array: &ArrayRef) -> Vec<Cell<String>> {
     if let Some(strings) = strings(array) {
-        return strings.into_iter().map(|s| Ok(s.map(str::to_string))).collect();
+        return strings
+            .into_iter()
+            .map(|s| Ok(s.map(str::to_string)))
+            .collect();
     }
-    integers(array).into_iter().map(|c| c.map(|v| v.map(|i| i.to_string()))).collect()
+    integers(array)
+        .into_iter()
+        .map(|c| c.map(|v| v.map(|i| i.to_string())))
+        .collect()
 }
 
 /// Reads the column as exact decimals.
 pub fn money(array: &ArrayRef) -> Vec<Cell<Decimal>> {
     let dt = array.data_type();
     match dt {
-        DataType::Decimal32(_, scale) => decimals(array.as_primitive::<Decimal32Type>().iter().map(|v| v.map(i128::from)), *scale),
-        DataType::Decimal64(_, scale) => decimals(array.as_primitive::<Decimal64Type>().iter().map(|v| v.map(i128::from)), *scale),
-        DataType::Decimal128(_, scale) => decimals(array.as_primitive::<Decimal128Type>().iter(), *scale),
+        DataType::Decimal32(_, scale) => decimals(
+            array
+                .as_primitive::<Decimal32Type>()
+                .iter()
+                .map(|v| v.map(i128::from)),
+            *scale,
+        ),
+        DataType::Decimal64(_, scale) => decimals(
+            array
+                .as_primitive::<Decimal64Type>()
+                .iter()
+                .map(|v| v.map(i128::from)),
+            *scale,
+        ),
+        DataType::Decimal128(_, scale) => {
+            decimals(array.as_primitive::<Decimal128Type>().iter(), *scale)
+        }
         DataType::Decimal256(_, scale) => {
             let a = array.as_primitive::<Decimal256Type>();
             let scale = *scale;
@@ -96,14 +132,22 @@ pub fn money(array: &ArrayRef) -> Vec<Cell<Decimal>> {
                 .collect()
         }
         _ => match strings(array) {
-            Some(strings) => strings.into_iter().map(|s| s.map(parse_decimal).transpose()).collect(),
-            None => integers(array).into_iter().map(|c| c.map(|v| v.map(Decimal::from))).collect(),
+            Some(strings) => strings
+                .into_iter()
+                .map(|s| s.map(parse_decimal).transpose())
+                .collect(),
+            None => integers(array)
+                .into_iter()
+                .map(|c| c.map(|v| v.map(Decimal::from)))
+                .collect(),
         },
     }
 }
 
 fn decimals(values: impl Iterator<Item = Option<i128>>, scale: i8) -> Vec<Cell<Decimal>> {
-    values.map(|v| v.map(|m| decimal(m, scale)).transpose()).collect()
+    values
+        .map(|v| v.map(|m| decimal(m, scale)).transpose())
+        .collect()
 }
 
 fn decimal(mantissa: i128, scale: i8) -> Result<Decimal, String> {
@@ -111,7 +155,9 @@ fn decimal(mantissa: i128, scale: i8) -> Result<Decimal, String> {
     if scale >= 0 {
         Decimal::try_from_i128_with_scale(mantissa, scale as u32).map_err(|_| out_of_range())
     } else {
-        let factor = 10i128.checked_pow(u32::from(scale.unsigned_abs())).ok_or_else(out_of_range)?;
+        let factor = 10i128
+            .checked_pow(u32::from(scale.unsigned_abs()))
+            .ok_or_else(out_of_range)?;
         let m = mantissa.checked_mul(factor).ok_or_else(out_of_range)?;
         Decimal::try_from_i128_with_scale(m, 0).map_err(|_| out_of_range())
     }
@@ -123,11 +169,14 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, String> {
     let mut parts = body.splitn(2, '.');
     let int = parts.next().unwrap_or("");
     let frac = parts.next();
-    let digits_ok = !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    let digits_ok = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
     if !digits_ok {
         return Err(format!("{text:?} is not a decimal number"));
     }
-    Decimal::from_str(text).map_err(|_| format!("{text:?} is out of decimal range (at most 28 significant digits)"))
+    Decimal::from_str(text)
+        .map_err(|_| format!("{text:?} is out of decimal range (at most 28 significant digits)"))
 }
 
 /// Reads the column as whole numbers.
@@ -138,8 +187,16 @@ pub fn whole(array: &ArrayRef) -> Vec<Cell<i64>> {
     }
     if dt.is_floating() {
         let floats: Vec<Option<f64>> = match dt {
-            DataType::Float16 => array.as_primitive::<Float16Type>().iter().map(|v| v.map(f64::from)).collect(),
-            DataType::Float32 => array.as_primitive::<Float32Type>().iter().map(|v| v.map(f64::from)).collect(),
+            DataType::Float16 => array
+                .as_primitive::<Float16Type>()
+                .iter()
+                .map(|v| v.map(f64::from))
+                .collect(),
+            DataType::Float32 => array
+                .as_primitive::<Float32Type>()
+                .iter()
+                .map(|v| v.map(f64::from))
+                .collect(),
             _ => array.as_primitive::<Float64Type>().iter().collect(),
         };
         return floats
@@ -153,7 +210,16 @@ pub fn whole(array: &ArrayRef) -> Vec<Cell<i64>> {
             .collect();
     }
     if let Some(strings) = strings(array) {
-        return strings.into_iter().map(|s| s.map(|t| t.parse::<i64>().map_err(|_| format!("{t:?} is not a whole number"))).transpose()).collect();
+        return strings
+            .into_iter()
+            .map(|s| {
+                s.map(|t| {
+                    t.parse::<i64>()
+                        .map_err(|_| format!("{t:?} is not a whole number"))
+                })
+                .transpose()
+            })
+            .collect();
     }
     money(array)
         .into_iter()
@@ -216,8 +282,16 @@ pub fn date(array: &ArrayRef) -> Vec<Cell<Date>> {
         }
     };
     match array.data_type() {
-        DataType::Date32 => array.as_primitive::<Date32Type>().iter().map(|v| v.map(|d| from_days(i64::from(d))).transpose()).collect(),
-        DataType::Date64 => array.as_primitive::<Date64Type>().iter().map(|v| v.map(|ms| from_days(ms.div_euclid(MS_PER_DAY))).transpose()).collect(),
+        DataType::Date32 => array
+            .as_primitive::<Date32Type>()
+            .iter()
+            .map(|v| v.map(|d| from_days(i64::from(d))).transpose())
+            .collect(),
+        DataType::Date64 => array
+            .as_primitive::<Date64Type>()
+            .iter()
+            .map(|v| v.map(|ms| from_days(ms.div_euclid(MS_PER_DAY))).transpose())
+            .collect(),
         DataType::Timestamp(unit, _) => {
             use arrow_schema::TimeUnit::*;
             let per_day: i64 = match unit {
@@ -228,16 +302,33 @@ pub fn date(array: &ArrayRef) -> Vec<Cell<Date>> {
             };
             let values: Vec<Option<i64>> = match unit {
                 Second => array.as_primitive::<TimestampSecondType>().iter().collect(),
-                Millisecond => array.as_primitive::<TimestampMillisecondType>().iter().collect(),
-                Microsecond => array.as_primitive::<TimestampMicrosecondType>().iter().collect(),
-                Nanosecond => array.as_primitive::<TimestampNanosecondType>().iter().collect(),
+                Millisecond => array
+                    .as_primitive::<TimestampMillisecondType>()
+                    .iter()
+                    .collect(),
+                Microsecond => array
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .iter()
+                    .collect(),
+                Nanosecond => array
+                    .as_primitive::<TimestampNanosecondType>()
+                    .iter()
+                    .collect(),
             };
-            values.into_iter().map(|v| v.map(|t| from_days(t.div_euclid(per_day))).transpose()).collect()
+            values
+                .into_iter()
+                .map(|v| v.map(|t| from_days(t.div_euclid(per_day))).transpose())
+                .collect()
         }
         _ => match strings(array) {
             Some(strings) => strings
                 .into_iter()
-                .map(|s| s.map(|t| Date::parse(t).ok_or_else(|| format!("{t:?} is not a date (YYYY-MM-DD)"))).transpose())
+                .map(|s| {
+                    s.map(|t| {
+                        Date::parse(t).ok_or_else(|| format!("{t:?} is not a date (YYYY-MM-DD)"))
+                    })
+                    .transpose()
+                })
                 .collect(),
             None => vec![Err("is not a date".to_string()); array.len()],
         },
@@ -250,7 +341,12 @@ fn strings(array: &ArrayRef) -> Option<Vec<Option<&str>>> {
         DataType::Utf8 => array.as_string::<i32>().iter().collect(),
         DataType::LargeUtf8 => array.as_string::<i64>().iter().collect(),
         DataType::Utf8View => array.as_string_view().iter().collect(),
-        DataType::Dictionary(key, value) if matches!(value.as_ref(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => {
+        DataType::Dictionary(key, value)
+            if matches!(
+                value.as_ref(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) =>
+        {
             macro_rules! dict {
                 ($k:ty) => {{
                     let d = array.as_dictionary::<$k>();
@@ -260,7 +356,10 @@ fn strings(array: &ArrayRef) -> Option<Vec<Option<&str>>> {
                         DataType::LargeUtf8 => values.as_string::<i64>().iter().collect(),
                         _ => values.as_string_view().iter().collect(),
                     };
-                    d.keys().iter().map(|k| k.and_then(|k| inner.get(k as usize).copied().flatten())).collect()
+                    d.keys()
+                        .iter()
+                        .map(|k| k.and_then(|k| inner.get(k as usize).copied().flatten()))
+                        .collect()
                 }};
             }
             match key.as_ref() {
@@ -283,7 +382,11 @@ fn strings(array: &ArrayRef) -> Option<Vec<Option<&str>>> {
 fn integers(array: &ArrayRef) -> Vec<Cell<i64>> {
     macro_rules! ints {
         ($t:ty) => {
-            array.as_primitive::<$t>().iter().map(|v| Ok(v.map(i64::from))).collect()
+            array
+                .as_primitive::<$t>()
+                .iter()
+                .map(|v| Ok(v.map(i64::from)))
+                .collect()
         };
     }
     match array.data_type() {
@@ -297,7 +400,10 @@ fn integers(array: &ArrayRef) -> Vec<Cell<i64>> {
         DataType::UInt64 => array
             .as_primitive::<UInt64Type>()
             .iter()
-            .map(|v| v.map(|u| i64::try_from(u).map_err(|_| format!("{u} is out of range"))).transpose())
+            .map(|v| {
+                v.map(|u| i64::try_from(u).map_err(|_| format!("{u} is out of range")))
+                    .transpose()
+            })
             .collect(),
         other => vec![Err(format!("has type {other}")); array.len()],
     }

@@ -41,7 +41,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { file_bytes_max: 1 << 30, table_rows_max: 50_000_000 }
+        Limits {
+            file_bytes_max: 1 << 30,
+            table_rows_max: 50_000_000,
+        }
     }
 }
 
@@ -125,7 +128,13 @@ const RATES: TableSpec = TableSpec {
     name: "rates",
     file: "rates.parquet",
     required: true,
-    columns: &[("service_code", T, false), ("zone", T, false), ("max_weight_g", W, false), ("fixed", M, false), ("per_kg", M, false)],
+    columns: &[
+        ("service_code", T, false),
+        ("zone", T, false),
+        ("max_weight_g", W, false),
+        ("fixed", M, false),
+        ("per_kg", M, false),
+    ],
 };
 
 const SURCHARGES: TableSpec = TableSpec {
@@ -153,7 +162,12 @@ const RESTRICTIONS: TableSpec = TableSpec {
     name: "restrictions",
     file: "restrictions.parquet",
     required: true,
-    columns: &[("service_code", T, false), ("dest_country", T, false), ("category", T, false), ("action", T, false)],
+    columns: &[
+        ("service_code", T, false),
+        ("dest_country", T, false),
+        ("category", T, false),
+        ("action", T, false),
+    ],
 };
 
 const PRICES: TableSpec = TableSpec {
@@ -170,7 +184,12 @@ const PRICES: TableSpec = TableSpec {
     ],
 };
 
-const FX: TableSpec = TableSpec { name: "fx", file: "fx.parquet", required: true, columns: &[("currency", T, false), ("per_base", M, false)] };
+const FX: TableSpec = TableSpec {
+    name: "fx",
+    file: "fx.parquet",
+    required: true,
+    columns: &[("currency", T, false), ("per_base", M, false)],
+};
 
 const CUSTOMS: TableSpec = TableSpec {
     name: "customs",
@@ -197,14 +216,24 @@ const DUTY_RATES: TableSpec = TableSpec {
     name: "duty_rates",
     file: "duty_rates.parquet",
     required: false,
-    columns: &[("dest_country", T, false), ("hs_prefix", T, false), ("duty_percent", M, false)],
+    columns: &[
+        ("dest_country", T, false),
+        ("hs_prefix", T, false),
+        ("duty_percent", M, false),
+    ],
 };
 
 const SEGMENTS: TableSpec = TableSpec {
     name: "segments",
     file: "segments.parquet",
     required: false,
-    columns: &[("service_code", T, false), ("seq", W, false), ("kind", T, false), ("carrier", T, false), ("label", T, false)],
+    columns: &[
+        ("service_code", T, false),
+        ("seq", W, false),
+        ("kind", T, false),
+        ("carrier", T, false),
+        ("label", T, false),
+    ],
 };
 
 /// The files of a book in the order their bytes enter the content hash.
@@ -229,14 +258,24 @@ pub fn read_dir(dir: &Path, limits: &Limits) -> (SourceBook, Report) {
     let mut src = SourceBook::default();
     let mut hasher = Sha256::new();
     if !dir.is_dir() {
-        report.error("book", None, None, format!("{} is not a directory", dir.display()));
+        report.error(
+            "book",
+            None,
+            None,
+            format!("{} is not a directory", dir.display()),
+        );
         return (src, report);
     }
     if let Some(bytes) = read_file(dir, "book.toml", true, limits, &mut report) {
         hash_file(&mut hasher, "book.toml", &bytes);
         read_header(&bytes, &mut src, &mut report);
     }
-    let mut tables = Tables { dir, limits, report: &mut report, hasher: &mut hasher };
+    let mut tables = Tables {
+        dir,
+        limits,
+        report: &mut report,
+        hasher: &mut hasher,
+    };
     src.services = tables.read(&SERVICES, service_row);
     src.zones = tables.read(&ZONES, zone_row);
     src.rates = tables.read_rates();
@@ -247,7 +286,11 @@ pub fn read_dir(dir: &Path, limits: &Limits) -> (SourceBook, Report) {
     src.customs = tables.read(&CUSTOMS, customs_row);
     src.duty_rates = tables.read(&DUTY_RATES, duty_rate_row);
     src.segments = tables.read(&SEGMENTS, segment_row);
-    src.content_hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    src.content_hash = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     (src, report)
 }
 
@@ -258,7 +301,13 @@ fn hash_file(hasher: &mut Sha256, name: &str, bytes: &[u8]) {
     hasher.update(bytes);
 }
 
-fn read_file(dir: &Path, file: &str, required: bool, limits: &Limits, report: &mut Report) -> Option<Vec<u8>> {
+fn read_file(
+    dir: &Path,
+    file: &str,
+    required: bool,
+    limits: &Limits,
+    report: &mut Report,
+) -> Option<Vec<u8>> {
     let table = file.strip_suffix(".parquet").unwrap_or(file);
     let path = dir.join(file);
     let meta = match std::fs::metadata(&path) {
@@ -274,7 +323,16 @@ fn read_file(dir: &Path, file: &str, required: bool, limits: &Limits, report: &m
         return None;
     }
     if meta.len() > limits.file_bytes_max {
-        report.error(table, None, None, format!("{file} has {} bytes, more than the limit of {}", meta.len(), limits.file_bytes_max));
+        report.error(
+            table,
+            None,
+            None,
+            format!(
+                "{file} has {} bytes, more than the limit of {}",
+                meta.len(),
+                limits.file_bytes_max
+            ),
+        );
         return None;
     }
     match std::fs::read(&path) {
@@ -307,7 +365,9 @@ fn read_header(bytes: &[u8], src: &mut SourceBook, report: &mut Report) {
             ("name", toml::Value::String(s)) => src.name = s.clone(),
             ("base_currency", toml::Value::String(s)) => src.base_currency = s.clone(),
             ("notes", toml::Value::String(s)) => src.notes = Some(s.clone()),
-            ("name" | "base_currency" | "notes", _) => report.error(t, None, Some(key), "must be a string"),
+            ("name" | "base_currency" | "notes", _) => {
+                report.error(t, None, Some(key), "must be a string")
+            }
             _ => report.warning(t, None, Some(key), "is not a known key; ignored"),
         }
     }
@@ -327,7 +387,11 @@ struct Tables<'a> {
 
 impl Tables<'_> {
     /// Reads one table, building a row with `build` for every row whose cells all read.
-    fn read<R>(&mut self, spec: &TableSpec, mut build: impl FnMut(&mut RowReader<'_>) -> R) -> Vec<R> {
+    fn read<R>(
+        &mut self,
+        spec: &TableSpec,
+        mut build: impl FnMut(&mut RowReader<'_>) -> R,
+    ) -> Vec<R> {
         let mut rows = Vec::new();
         self.decode(spec, &mut |reader| {
             for i in 0..reader.len {
@@ -344,7 +408,12 @@ impl Tables<'_> {
     /// `rates`, with its keys interned so a million rows share a few thousand strings.
     fn read_rates(&mut self) -> Vec<RateRow> {
         let mut interned: HashMap<String, Arc<str>> = HashMap::new();
-        let mut intern = |s: String| -> Arc<str> { interned.entry(s).or_insert_with_key(|k| Arc::from(k.as_str())).clone() };
+        let mut intern = |s: String| -> Arc<str> {
+            interned
+                .entry(s)
+                .or_insert_with_key(|k| Arc::from(k.as_str()))
+                .clone()
+        };
         self.read(&RATES, |r| RateRow {
             row: r.row(),
             service_code: intern(r.text("service_code")),
@@ -356,18 +425,36 @@ impl Tables<'_> {
     }
 
     fn decode(&mut self, spec: &TableSpec, on_batch: &mut dyn FnMut(&mut RowReader<'_>)) {
-        let Some(bytes) = read_file(self.dir, spec.file, spec.required, self.limits, self.report) else { return };
+        let Some(bytes) = read_file(self.dir, spec.file, spec.required, self.limits, self.report)
+        else {
+            return;
+        };
         hash_file(self.hasher, spec.file, &bytes);
         let bytes = Bytes::from(bytes);
         let limits = self.limits.clone();
         let report = &mut *self.report;
         // The Parquet decoder is large and sees untrusted bytes: a panic in it is a broken
         // file, never a crashed process.
-        let outcome = catch_unwind(AssertUnwindSafe(|| decode_parquet(spec, bytes, &limits, report, on_batch)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            decode_parquet(spec, bytes, &limits, report, on_batch)
+        }));
         match outcome {
             Ok(Ok(())) => {}
-            Ok(Err(message)) => self.report.error(spec.name, None, None, format!("{} is not a readable Parquet file: {message}", spec.file)),
-            Err(_) => self.report.error(spec.name, None, None, format!("{} is corrupt (the Parquet decoder failed on it)", spec.file)),
+            Ok(Err(message)) => self.report.error(
+                spec.name,
+                None,
+                None,
+                format!("{} is not a readable Parquet file: {message}", spec.file),
+            ),
+            Err(_) => self.report.error(
+                spec.name,
+                None,
+                None,
+                format!(
+                    "{} is corrupt (the Parquet decoder failed on it)",
+                    spec.file
+                ),
+            ),
         }
     }
 }
@@ -376,24 +463,46 @@ impl Tables<'_> {
 /// batch of the widest table stays a few megabytes.
 const BATCH_ROWS: usize = 64 * 1024;
 
-fn decode_parquet(spec: &TableSpec, bytes: Bytes, limits: &Limits, report: &mut Report, on_batch: &mut dyn FnMut(&mut RowReader<'_>)) -> Result<(), String> {
+fn decode_parquet(
+    spec: &TableSpec,
+    bytes: Bytes,
+    limits: &Limits,
+    report: &mut Report,
+    on_batch: &mut dyn FnMut(&mut RowReader<'_>),
+) -> Result<(), String> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| e.to_string())?;
     let meta = builder.metadata().clone();
     let rows = meta.file_metadata().num_rows();
     if rows < 0 || rows as u64 > limits.table_rows_max {
-        report.error(spec.name, None, None, format!("{} has {rows} rows, more than the limit of {}", spec.file, limits.table_rows_max));
+        report.error(
+            spec.name,
+            None,
+            None,
+            format!(
+                "{} has {rows} rows, more than the limit of {}",
+                spec.file, limits.table_rows_max
+            ),
+        );
         return Ok(());
     }
     let group_rows: i64 = meta.row_groups().iter().map(|g| g.num_rows()).sum();
     if group_rows != rows {
-        return Err(format!("its footer says {rows} rows but its row groups hold {group_rows}"));
+        return Err(format!(
+            "its footer says {rows} rows but its row groups hold {group_rows}"
+        ));
     }
     // Where each column of the spec is in the file, and whether its type fits.
     let schema = builder.schema().clone();
     let mut indices = Vec::new();
     let mut missing = false;
     for &(name, kind, _) in spec.columns {
-        let found: Vec<usize> = schema.fields().iter().enumerate().filter(|(_, f)| f.name() == name).map(|(i, _)| i).collect();
+        let found: Vec<usize> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name() == name)
+            .map(|(i, _)| i)
+            .collect();
         match found.as_slice() {
             [] => {
                 report.error(spec.name, None, Some(name), "column is missing");
@@ -416,7 +525,11 @@ fn decode_parquet(spec: &TableSpec, bytes: Bytes, limits: &Limits, report: &mut 
         return Ok(());
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices.iter().copied());
-    let reader = builder.with_projection(mask).with_batch_size(BATCH_ROWS).build().map_err(|e| e.to_string())?;
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut first_row: u32 = 1;
     for batch in reader {
         let batch: RecordBatch = batch.map_err(|e| e.to_string())?;
@@ -448,12 +561,19 @@ struct RowReader<'a> {
 }
 
 impl<'a> RowReader<'a> {
-    fn new(spec: &TableSpec, batch: &RecordBatch, first_row: u32, report: &'a mut Report) -> RowReader<'a> {
+    fn new(
+        spec: &TableSpec,
+        batch: &RecordBatch,
+        first_row: u32,
+        report: &'a mut Report,
+    ) -> RowReader<'a> {
         let columns = spec
             .columns
             .iter()
             .map(|&(name, kind, nullable)| {
-                let array: &ArrayRef = batch.column_by_name(name).unwrap_or_else(|| batch.column(0));
+                let array: &ArrayRef = batch
+                    .column_by_name(name)
+                    .unwrap_or_else(|| batch.column(0));
                 let converted = match kind {
                     Kind::Text => Converted::Text(columns::text(array)),
                     Kind::Money => Converted::Money(columns::money(array)),
@@ -464,7 +584,15 @@ impl<'a> RowReader<'a> {
                 (name, nullable, converted)
             })
             .collect();
-        RowReader { table: spec.name, columns, len: batch.num_rows(), first_row, i: 0, ok: true, report }
+        RowReader {
+            table: spec.name,
+            columns,
+            len: batch.num_rows(),
+            first_row,
+            i: 0,
+            ok: true,
+            report,
+        }
     }
 
     fn start(&mut self, i: usize) {
@@ -477,21 +605,32 @@ impl<'a> RowReader<'a> {
     }
 
     fn column(&mut self, name: &str) -> (&'static str, bool, &mut Converted) {
-        let (n, nullable, converted) = self.columns.iter_mut().find(|(n, _, _)| *n == name).expect("every column read is in its table's spec");
+        let (n, nullable, converted) = self
+            .columns
+            .iter_mut()
+            .find(|(n, _, _)| *n == name)
+            .expect("every column read is in its table's spec");
         (n, *nullable, converted)
     }
 
     /// Takes the cell out of its column; reports a bad value or a null in a required column.
-    fn take<T>(&mut self, name: &str, pick: impl FnOnce(&mut Converted) -> Option<&mut Vec<Cell<T>>>) -> Option<T> {
+    fn take<T>(
+        &mut self,
+        name: &str,
+        pick: impl FnOnce(&mut Converted) -> Option<&mut Vec<Cell<T>>>,
+    ) -> Option<T> {
         let i = self.i;
         let row = self.row();
         let (column, nullable, converted) = self.column(name);
-        let cell = pick(converted).and_then(|cells| cells.get_mut(i)).map(|c| std::mem::replace(c, Ok(None)));
+        let cell = pick(converted)
+            .and_then(|cells| cells.get_mut(i))
+            .map(|c| std::mem::replace(c, Ok(None)));
         match cell {
             Some(Ok(Some(value))) => Some(value),
             Some(Ok(None)) | None => {
                 if !nullable {
-                    self.report.error(self.table, Some(row), Some(column), "must not be empty");
+                    self.report
+                        .error(self.table, Some(row), Some(column), "must not be empty");
                     self.ok = false;
                 }
                 None
@@ -505,15 +644,35 @@ impl<'a> RowReader<'a> {
     }
 
     fn opt_text(&mut self, name: &str) -> Option<String> {
-        self.take(name, |c| if let Converted::Text(v) = c { Some(v) } else { None }).filter(|s| !s.is_empty())
+        self.take(name, |c| {
+            if let Converted::Text(v) = c {
+                Some(v)
+            } else {
+                None
+            }
+        })
+        .filter(|s| !s.is_empty())
     }
 
     fn text(&mut self, name: &str) -> String {
-        self.take(name, |c| if let Converted::Text(v) = c { Some(v) } else { None }).unwrap_or_default()
+        self.take(name, |c| {
+            if let Converted::Text(v) = c {
+                Some(v)
+            } else {
+                None
+            }
+        })
+        .unwrap_or_default()
     }
 
     fn opt_money(&mut self, name: &str) -> Option<Decimal> {
-        self.take(name, |c| if let Converted::Money(v) = c { Some(v) } else { None })
+        self.take(name, |c| {
+            if let Converted::Money(v) = c {
+                Some(v)
+            } else {
+                None
+            }
+        })
     }
 
     fn money(&mut self, name: &str) -> Decimal {
@@ -521,7 +680,13 @@ impl<'a> RowReader<'a> {
     }
 
     fn opt_whole(&mut self, name: &str) -> Option<i64> {
-        self.take(name, |c| if let Converted::Whole(v) = c { Some(v) } else { None })
+        self.take(name, |c| {
+            if let Converted::Whole(v) = c {
+                Some(v)
+            } else {
+                None
+            }
+        })
     }
 
     fn whole(&mut self, name: &str) -> i64 {
@@ -529,7 +694,13 @@ impl<'a> RowReader<'a> {
     }
 
     fn opt_bool(&mut self, name: &str) -> Option<bool> {
-        self.take(name, |c| if let Converted::Bool(v) = c { Some(v) } else { None })
+        self.take(name, |c| {
+            if let Converted::Bool(v) = c {
+                Some(v)
+            } else {
+                None
+            }
+        })
     }
 
     fn boolean(&mut self, name: &str) -> bool {
@@ -537,7 +708,13 @@ impl<'a> RowReader<'a> {
     }
 
     fn date(&mut self, name: &str) -> Option<Date> {
-        self.take(name, |c| if let Converted::Date(v) = c { Some(v) } else { None })
+        self.take(name, |c| {
+            if let Converted::Date(v) = c {
+                Some(v)
+            } else {
+                None
+            }
+        })
     }
 }
 
@@ -619,7 +796,11 @@ fn price_row(r: &mut RowReader<'_>) -> PriceRow {
 }
 
 fn fx_row(r: &mut RowReader<'_>) -> FxRow {
-    FxRow { row: r.row(), currency: r.text("currency"), per_base: r.money("per_base") }
+    FxRow {
+        row: r.row(),
+        currency: r.text("currency"),
+        per_base: r.money("per_base"),
+    }
 }
 
 fn customs_row(r: &mut RowReader<'_>) -> CustomsRow {
@@ -642,7 +823,12 @@ fn customs_row(r: &mut RowReader<'_>) -> CustomsRow {
 }
 
 fn duty_rate_row(r: &mut RowReader<'_>) -> DutyRateRow {
-    DutyRateRow { row: r.row(), dest_country: r.text("dest_country"), hs_prefix: r.text("hs_prefix"), duty_percent: r.money("duty_percent") }
+    DutyRateRow {
+        row: r.row(),
+        dest_country: r.text("dest_country"),
+        hs_prefix: r.text("hs_prefix"),
+        duty_percent: r.money("duty_percent"),
+    }
 }
 
 fn segment_row(r: &mut RowReader<'_>) -> SegmentRow {

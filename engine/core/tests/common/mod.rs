@@ -14,7 +14,14 @@ pub fn date(s: &str) -> Date {
     Date::parse(s).unwrap()
 }
 
-pub fn svc(code: &str, carrier: &str, origin: &str, currency: &str, chart: &str, max_weight_g: i64) -> ServiceRow {
+pub fn svc(
+    code: &str,
+    carrier: &str,
+    origin: &str,
+    currency: &str,
+    chart: &str,
+    max_weight_g: i64,
+) -> ServiceRow {
     ServiceRow {
         service_code: code.into(),
         carrier: carrier.into(),
@@ -29,7 +36,14 @@ pub fn svc(code: &str, carrier: &str, origin: &str, currency: &str, chart: &str,
     }
 }
 
-pub fn zone(chart: &str, country: &str, prefix: Option<&str>, zone: &str, tmin: i64, tmax: i64) -> ZoneRow {
+pub fn zone(
+    chart: &str,
+    country: &str,
+    prefix: Option<&str>,
+    zone: &str,
+    tmin: i64,
+    tmax: i64,
+) -> ZoneRow {
     ZoneRow {
         zone_chart: chart.into(),
         dest_country: country.into(),
@@ -42,18 +56,44 @@ pub fn zone(chart: &str, country: &str, prefix: Option<&str>, zone: &str, tmin: 
 }
 
 pub fn rate(service: &str, zone: &str, max_weight_g: i64, fixed: &str, per_kg: &str) -> RateRow {
-    RateRow { service_code: service.into(), zone: zone.into(), max_weight_g, fixed: d(fixed), per_kg: d(per_kg), ..RateRow::default() }
+    RateRow {
+        service_code: service.into(),
+        zone: zone.into(),
+        max_weight_g,
+        fixed: d(fixed),
+        per_kg: d(per_kg),
+        ..RateRow::default()
+    }
 }
 
 pub fn sur(service: &str, code: &str, kind: &str, amount: &str) -> SurchargeRow {
-    SurchargeRow { service_code: service.into(), code: code.into(), kind: kind.into(), amount: d(amount), ..SurchargeRow::default() }
+    SurchargeRow {
+        service_code: service.into(),
+        code: code.into(),
+        kind: kind.into(),
+        amount: d(amount),
+        ..SurchargeRow::default()
+    }
 }
 
 pub fn restrict(service: &str, country: &str, category: &str, action: &str) -> RestrictionRow {
-    RestrictionRow { service_code: service.into(), dest_country: country.into(), category: category.into(), action: action.into(), ..RestrictionRow::default() }
+    RestrictionRow {
+        service_code: service.into(),
+        dest_country: country.into(),
+        category: category.into(),
+        action: action.into(),
+        ..RestrictionRow::default()
+    }
 }
 
-pub fn price(customer: &str, service: &str, country: &str, percent: &str, fixed: &str, currency: Option<&str>) -> PriceRow {
+pub fn price(
+    customer: &str,
+    service: &str,
+    country: &str,
+    percent: &str,
+    fixed: &str,
+    currency: Option<&str>,
+) -> PriceRow {
     PriceRow {
         customer: customer.into(),
         service_code: service.into(),
@@ -66,7 +106,11 @@ pub fn price(customer: &str, service: &str, country: &str, percent: &str, fixed:
 }
 
 pub fn fx(currency: &str, per_base: &str) -> FxRow {
-    FxRow { currency: currency.into(), per_base: d(per_base), ..FxRow::default() }
+    FxRow {
+        currency: currency.into(),
+        per_base: d(per_base),
+        ..FxRow::default()
+    }
 }
 
 pub fn customs(country: &str, currency: &str, vat: &str, duty: &str) -> CustomsRow {
@@ -82,7 +126,12 @@ pub fn customs(country: &str, currency: &str, vat: &str, duty: &str) -> CustomsR
 }
 
 pub fn duty_rate(country: &str, prefix: &str, percent: &str) -> DutyRateRow {
-    DutyRateRow { dest_country: country.into(), hs_prefix: prefix.into(), duty_percent: d(percent), ..DutyRateRow::default() }
+    DutyRateRow {
+        dest_country: country.into(),
+        hs_prefix: prefix.into(),
+        duty_percent: d(percent),
+        ..DutyRateRow::default()
+    }
 }
 
 /// The test book: USD base; services
@@ -91,6 +140,7 @@ pub fn duty_rate(country: &str, prefix: &str, percent: &str) -> DutyRateRow {
 /// - A-TRK (Alpha, CN, USD, chart CA): tracked, DDP, ≤ 30 kg, volumetric ÷5000, 500 g steps;
 /// - B-JPY (Beta, CN, JPY, chart CB): tracked, no DDP, ≤ 5 kg;
 /// - K-KWD (Kappa, HK, KWD, chart CA): tracked, DDP, ≤ 5 kg.
+///
 /// Zones: CA: DE whole Z1 (5–8 days), DE "1…" Z2 (4–6), GB whole Z3 (6–9), FR whole Z3 (6–9);
 /// CB: DE whole J1 (7–10).
 pub fn base_book() -> SourceBook {
@@ -132,7 +182,14 @@ pub fn base_book() -> SourceBook {
             rate("B-JPY", "J1", 5000, "300", "1234.5"),
             rate("K-KWD", "Z1", 5000, "1.234", "2.345"),
         ],
-        fx: vec![fx("USD", "1"), fx("EUR", "0.9"), fx("GBP", "0.8"), fx("JPY", "150"), fx("KWD", "0.3"), fx("CNY", "7.2")],
+        fx: vec![
+            fx("USD", "1"),
+            fx("EUR", "0.9"),
+            fx("GBP", "0.8"),
+            fx("JPY", "150"),
+            fx("KWD", "0.3"),
+            fx("CNY", "7.2"),
+        ],
         ..SourceBook::default()
     }
 }
@@ -142,20 +199,45 @@ pub fn numbered(mut src: SourceBook) -> SourceBook {
     macro_rules! number {
         ($($t:ident),*) => {$(for (i, r) in src.$t.iter_mut().enumerate() { r.row = i as u32 + 1; })*};
     }
-    number!(services, zones, rates, surcharges, restrictions, prices, fx, customs, duty_rates, segments);
+    number!(
+        services,
+        zones,
+        rates,
+        surcharges,
+        restrictions,
+        prices,
+        fx,
+        customs,
+        duty_rates,
+        segments
+    );
     src
 }
 
 pub fn build(src: SourceBook) -> Book {
     match compile(&numbered(src)) {
         Ok((book, _)) => book,
-        Err(report) => panic!("test book refused:\n{}", report.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")),
+        Err(report) => panic!(
+            "test book refused:\n{}",
+            report
+                .problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
     }
 }
 
 /// CN → DE, 700 g, quoted in USD on 2026-11-24.
 pub fn req() -> Request {
-    Request::new(Country::parse("CN").unwrap(), Country::parse("DE").unwrap(), 700, Currency::from_code("USD").unwrap(), date("2026-11-24"))
+    Request::new(
+        Country::parse("CN").unwrap(),
+        Country::parse("DE").unwrap(),
+        700,
+        Currency::from_code("USD").unwrap(),
+        date("2026-11-24"),
+    )
 }
 
 pub fn cur(code: &str) -> Currency {
@@ -172,7 +254,10 @@ pub fn country(code: &str) -> Country {
 pub fn quote(book: &Book, request: &Request) -> String {
     let fast = book.quote(request).unwrap();
     let exact = book.quote_exact(request).unwrap();
-    assert_eq!(fast, exact, "the fast path disagrees with the exact definition");
+    assert_eq!(
+        fast, exact,
+        "the fast path disagrees with the exact definition"
+    );
     render(book, &fast)
 }
 
@@ -181,7 +266,11 @@ pub fn render(book: &Book, q: &Quote) -> String {
     let mut out = Vec::new();
     for o in &q.options {
         let s = book.service(o.service);
-        let lines: Vec<String> = q.option_lines(o).iter().map(|l| format!("{}={}", book.line_code(l.code), c.format_minor(l.amount))).collect();
+        let lines: Vec<String> = q
+            .option_lines(o)
+            .iter()
+            .map(|l| format!("{}={}", book.line_code(l.code), c.format_minor(l.amount)))
+            .collect();
         let mut text = format!(
             "{} {} sell={} cost={} cg={} t={}-{} [{}]",
             o.rank,
@@ -194,7 +283,11 @@ pub fn render(book: &Book, q: &Quote) -> String {
             lines.join(" ")
         );
         assert_eq!(o.margin, o.sell - o.cost);
-        assert_eq!(q.option_lines(o).iter().map(|l| l.amount).sum::<i64>(), o.cost, "lines must add up to cost");
+        assert_eq!(
+            q.option_lines(o).iter().map(|l| l.amount).sum::<i64>(),
+            o.cost,
+            "lines must add up to cost"
+        );
         if let Some(l) = &o.landed_cost {
             text.push_str(&format!(
                 " landed=duty:{} tax:{} {} import:{}",
@@ -208,7 +301,11 @@ pub fn render(book: &Book, q: &Quote) -> String {
     }
     for x in &q.excluded {
         let reasons: Vec<&str> = x.reasons.iter().map(|r| r.code()).collect();
-        out.push(format!("x {} {}", book.service(x.service).code, reasons.join(",")));
+        out.push(format!(
+            "x {} {}",
+            book.service(x.service).code,
+            reasons.join(",")
+        ));
     }
     let issues: Vec<&str> = q.customs_issues.iter().map(|i| i.code()).collect();
     if !issues.is_empty() {
@@ -220,7 +317,11 @@ pub fn render(book: &Book, q: &Quote) -> String {
 /// Compares a rendered quote with the expected text, ignoring indentation.
 #[track_caller]
 pub fn check(actual: String, expected: &str) {
-    let expected: Vec<&str> = expected.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let expected: Vec<&str> = expected
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let actual_lines: Vec<&str> = actual.lines().collect();
     assert_eq!(actual_lines, expected, "\nactual:\n{actual}\n");
 }
