@@ -1,7 +1,13 @@
-//! The `crossdock` command: a thin shell over the engine, the Parquet loader and the JSON edge.
+//! The `crossdock` command: a thin shell over the engine, the loader, the JSON edge, the
+//! server and the store.
 //!
 //! - `crossdock quote --book DIR` prices JSON Lines requests from stdin, one answer per line.
 //! - `crossdock book check DIR` prints a rate book's check report; exit 0 only if usable.
+//! - `crossdock serve` runs the HTTP server (the demo book on 127.0.0.1:8080 by default).
+//! - `crossdock keys create|list|revoke` manages API keys in the store.
+//! - `crossdock book publish|activate|rollback|status` talks to a running server.
+
+mod server_cmds;
 
 use crossdock_api::{Answer, Defaults, answer_line};
 use crossdock_engine::{Date, Quote, Report, Scratch, Severity};
@@ -19,6 +25,16 @@ usage:
       Reads quote requests (JSON Lines) on stdin; writes one JSON answer or error per line.
   crossdock book check DIR [--json] [LIMITS]
       Checks a rate book; prints every problem; exit status 0 only for a usable book.
+  crossdock serve [--config FILE] [--listen ADDR] [--data-dir DIR] [--database URL] [--book DIR]
+      Runs the HTTP server. Defaults: 127.0.0.1:8080, SQLite in ./data, the demo book.
+      Also from a TOML file (--config, CROSSDOCK_CONFIG or ./crossdock.toml) and
+      CROSSDOCK_LISTEN, CROSSDOCK_DATA_DIR, CROSSDOCK_DATABASE, ... variables.
+  crossdock keys create --roles shipper,analyst,admin [--tenant T] [--customer C] [--label L]
+  crossdock keys list [--tenant T]
+  crossdock keys revoke [--tenant T] KEY_ID
+      Manage API keys in the store (same --data-dir/--database as serve).
+  crossdock book publish DIR | activate ID | rollback | status  [--url URL] [--key KEY]
+      Rate books in a running server (CROSSDOCK_URL, CROSSDOCK_KEY).
 
 limits:
   --max-file-bytes N   largest accepted table file (default 1073741824)
@@ -30,6 +46,16 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("quote") => quote(&args[1..]),
         Some("book") if args.get(1).map(String::as_str) == Some("check") => check(&args[2..]),
+        Some("book")
+            if matches!(
+                args.get(1).map(String::as_str),
+                Some("publish" | "activate" | "rollback" | "status")
+            ) =>
+        {
+            server_cmds::remote_book(&args[1], &args[2..])
+        }
+        Some("serve") => server_cmds::serve(&args[1..]),
+        Some("keys") => server_cmds::keys(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -60,27 +86,43 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
     let mut o = Options::default();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
         match arg.as_str() {
             "--book" => o.book = Some(PathBuf::from(value("--book")?)),
             "--today" => {
                 let v = value("--today")?;
-                o.today = Some(Date::parse(&v).ok_or_else(|| format!("--today {v:?} is not a date (YYYY-MM-DD)"))?);
+                o.today = Some(
+                    Date::parse(&v)
+                        .ok_or_else(|| format!("--today {v:?} is not a date (YYYY-MM-DD)"))?,
+                );
             }
             "--explain" => {
                 let v = value("--explain")?;
-                o.explain = Some(v.parse().map_err(|_| format!("--explain {v:?} is not true or false"))?);
+                o.explain = Some(
+                    v.parse()
+                        .map_err(|_| format!("--explain {v:?} is not true or false"))?,
+                );
             }
             "--json" => o.json = true,
             "--max-file-bytes" => {
                 let v = value("--max-file-bytes")?;
-                o.limits.file_bytes_max = v.parse().map_err(|_| format!("--max-file-bytes {v:?} is not a number"))?;
+                o.limits.file_bytes_max = v
+                    .parse()
+                    .map_err(|_| format!("--max-file-bytes {v:?} is not a number"))?;
             }
             "--max-rows" => {
                 let v = value("--max-rows")?;
-                o.limits.table_rows_max = v.parse().map_err(|_| format!("--max-rows {v:?} is not a number"))?;
+                o.limits.table_rows_max = v
+                    .parse()
+                    .map_err(|_| format!("--max-rows {v:?} is not a number"))?;
             }
-            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}\n\n{USAGE}")),
+            flag if flag.starts_with("--") => {
+                return Err(format!("unknown option {flag}\n\n{USAGE}"));
+            }
             _ => o.positional.push(arg.clone()),
         }
     }
@@ -89,13 +131,18 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 
 /// Today in UTC, from the system clock: the only clock read in crossdock's pricing path.
 fn today_utc() -> Date {
-    let days = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
+    let days = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
     Date::from_days_since_epoch(days as i32)
 }
 
 fn quote(args: &[String]) -> Result<ExitCode, String> {
     let o = parse_options(args)?;
-    let dir = o.book.ok_or_else(|| format!("quote needs --book DIR\n\n{USAGE}"))?;
+    let dir = o
+        .book
+        .ok_or_else(|| format!("quote needs --book DIR\n\n{USAGE}"))?;
     let loaded = match load_dir(&dir, &o.limits) {
         Ok(loaded) => loaded,
         Err(report) => {
@@ -104,7 +151,11 @@ fn quote(args: &[String]) -> Result<ExitCode, String> {
         }
     };
     let book = loaded.book;
-    let defaults = Defaults { today: o.today.unwrap_or_else(today_utc), customer: None, explain: o.explain.unwrap_or(true) };
+    let defaults = Defaults {
+        today: o.today.unwrap_or_else(today_utc),
+        customer: None,
+        explain: o.explain.unwrap_or(true),
+    };
     let stdin = std::io::stdin();
     let mut input = std::io::BufReader::with_capacity(1 << 16, stdin.lock());
     let mut output = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -119,14 +170,26 @@ fn quote(args: &[String]) -> Result<ExitCode, String> {
         }
         let request = line.trim_end_matches(['\n', '\r']);
         let answer = if request.trim().is_empty() {
-            Answer::Invalid(crossdock_api::render_error("invalid_request", &[crossdock_api::FieldProblem::new("", "empty line: expected a JSON request")]))
+            Answer::Invalid(crossdock_api::render_error(
+                "invalid_request",
+                &[crossdock_api::FieldProblem::new(
+                    "",
+                    "empty line: expected a JSON request",
+                )],
+            ))
         } else {
             answer_line(&book, request, &defaults, &mut scratch, &mut quote)
         };
-        let written = output.write_all(answer.body().as_bytes()).and_then(|_| output.write_all(b"\n"));
+        let written = output
+            .write_all(answer.body().as_bytes())
+            .and_then(|_| output.write_all(b"\n"));
         // A caller that waits for each answer before sending the next request gets it now;
         // a stream of requests is still written in large blocks.
-        let flushed = if input.buffer().is_empty() { output.flush() } else { Ok(()) };
+        let flushed = if input.buffer().is_empty() {
+            output.flush()
+        } else {
+            Ok(())
+        };
         if let Err(e) = written.and(flushed) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(ExitCode::SUCCESS);
@@ -160,7 +223,11 @@ fn check(args: &[String]) -> Result<ExitCode, String> {
         }
         Err(report) => {
             let errors = report.errors().count();
-            (false, report, format!("rate book {}: refused; {errors} errors", dir.display()))
+            (
+                false,
+                report,
+                format!("rate book {}: refused; {errors} errors", dir.display()),
+            )
         }
     };
     if o.json {
@@ -180,7 +247,11 @@ fn check(args: &[String]) -> Result<ExitCode, String> {
         print_report(&report, &mut out);
         let _ = writeln!(out, "{summary}");
     }
-    Ok(if usable { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if usable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_report(report: &Report, out: &mut dyn Write) {

@@ -1,0 +1,174 @@
+//! The `crossdock` binary on the committed demo book: `book check` verdicts and exit codes,
+//! and `crossdock quote` answering JSON Lines one for one, in order, exactly as the
+//! in-process API does.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rate-tables/demo")
+}
+
+fn crossdock(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crossdock"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("crossdock runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("crossdock finishes");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn book_check_accepts_the_demo_and_refuses_what_is_not_a_book() {
+    let (code, out, _) = crossdock(&["book", "check", demo().to_str().unwrap()], "");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("usable"), "{out}");
+
+    let (code, out, _) = crossdock(&["book", "check", "/nonexistent/book"], "");
+    assert_eq!(code, 1);
+    assert!(out.contains("is not a directory"), "{out}");
+
+    let (code, out, _) = crossdock(&["book", "check", "--json", demo().to_str().unwrap()], "");
+    assert_eq!(code, 0);
+    let doc: serde_json::Value =
+        serde_json::from_str(out.trim()).expect("--json prints one JSON document");
+    assert_eq!(doc["usable"], true);
+}
+
+#[test]
+fn book_check_lists_every_problem_of_a_broken_copy() {
+    let dir = std::env::temp_dir().join(format!("crossdock-cli-broken-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(demo()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    std::fs::remove_file(dir.join("zones.parquet")).unwrap();
+    std::fs::write(
+        dir.join("book.toml"),
+        "name = \"broken\"\nbase_currency = \"usd\"\n",
+    )
+    .unwrap();
+    let (code, out, _) = crossdock(&["book", "check", dir.to_str().unwrap()], "");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error: zones: zones.parquet is missing"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error: book.toml column base_currency"),
+        "{out}"
+    );
+    assert!(out.contains("refused"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const GOOD: &str = r#"{"ship_date":"2026-11-24","origin":{"country":"CN"},"destination":{"country":"DE","postcode":"10115"},"parcel":{"weight_g":700,"length_mm":300,"width_mm":200,"height_mm":100},"declared_value":{"amount":"45.00","currency":"USD"},"contents":[{"description":"Phone case","hs_code":"392690","quantity":2,"value":"45.00"}],"currency":"EUR","landed_cost":true}"#;
+
+#[test]
+fn quote_answers_every_line_in_order_with_errors_in_place() {
+    let input = format!(
+        "{GOOD}\nnot json\n\n{{\"currency\":\"EUR\"}}\n{}\n",
+        GOOD.replace("\"EUR\"", "\"JPY\"")
+    );
+    let (code, out, err) = crossdock(
+        &[
+            "quote",
+            "--book",
+            demo().to_str().unwrap(),
+            "--today",
+            "2026-11-24",
+        ],
+        &input,
+    );
+    assert_eq!(code, 0, "{err}");
+    let answers: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(answers.len(), 5, "{out}");
+    assert_eq!(answers[0]["currency"], "EUR");
+    assert!(
+        answers[0]["options"]
+            .as_array()
+            .is_some_and(|o| !o.is_empty()),
+        "{}",
+        answers[0]
+    );
+    assert!(
+        answers[0]["rate_book"]
+            .as_str()
+            .is_some_and(|b| b.contains('@'))
+    );
+    assert_eq!(answers[1]["error"], "invalid_request");
+    assert_eq!(answers[2]["error"], "invalid_request");
+    let fields: Vec<&str> = answers[3]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["origin.country", "destination.country", "parcel.weight_g"]
+    );
+    assert_eq!(answers[4]["currency"], "JPY");
+    // JPY has no decimals; EUR has two.
+    let sell = |a: &serde_json::Value| a["options"][0]["sell"].as_str().unwrap().to_string();
+    assert!(!sell(&answers[4]).contains('.'), "{}", sell(&answers[4]));
+    assert_eq!(sell(&answers[0]).split('.').nth(1).map(str::len), Some(2));
+}
+
+#[test]
+fn the_cli_answers_exactly_as_the_library() {
+    let loaded = crossdock_tables::load_dir(&demo(), &crossdock_tables::Limits::default())
+        .expect("demo loads");
+    let defaults = crossdock_api::Defaults {
+        today: crossdock_engine::Date::parse("2026-11-24").unwrap(),
+        customer: None,
+        explain: true,
+    };
+    let requests: Vec<String> = ["DE", "GB", "US", "FR", "AU", "JP", "CA"]
+        .iter()
+        .flat_map(|dest| {
+            [100, 700, 1999, 4500].map(move |w| {
+                GOOD.replace("\"DE\"", &format!("\"{dest}\""))
+                    .replace("\"weight_g\":700", &format!("\"weight_g\":{w}"))
+            })
+        })
+        .collect();
+    let (code, out, err) = crossdock(
+        &[
+            "quote",
+            "--book",
+            demo().to_str().unwrap(),
+            "--today",
+            "2026-11-24",
+        ],
+        &requests.join("\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut scratch = crossdock_engine::Scratch::default();
+    let mut quote = crossdock_engine::Quote::new(loaded.book.base_currency());
+    for (line, request) in out.lines().zip(&requests) {
+        let expected =
+            crossdock_api::answer_line(&loaded.book, request, &defaults, &mut scratch, &mut quote);
+        assert_eq!(line, expected.body());
+    }
+    assert_eq!(out.lines().count(), requests.len());
+}

@@ -1,0 +1,905 @@
+//! The HTTP API in-process (no sockets): every route, the tenant walls, limits, hostile
+//! uploads, swaps under concurrent quotes, and the active book surviving a restart on
+//! SQLite and on PostgreSQL.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use crossdock_server::books::pack_dir;
+use crossdock_server::{AppState, Clock, Config, app};
+use crossdock_store::{NewKey, Role, Store};
+use http_body_util::BodyExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// 2026-11-24 00:00 UTC.
+struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now_unix(&self) -> i64 {
+        1_795_478_400
+    }
+}
+
+fn demo_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rate-tables/demo")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "crossdock-http-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    nanos * 1000 + N.fetch_add(1, Ordering::Relaxed)
+}
+
+struct Harness {
+    state: Arc<AppState>,
+    app: Router,
+    /// Tenant "default": admin+analyst+shipper key, and a shipper key for customer "acme".
+    admin: String,
+    shipper: String,
+    /// Tenant "other": an analyst+admin key.
+    other: String,
+    config: Config,
+}
+
+fn config(data_dir: &Path, database: Option<String>) -> Config {
+    Config {
+        data_dir: data_dir.to_path_buf(),
+        database,
+        default_book: Some(demo_dir()),
+        isolate_checks: false,
+        rate_limit_per_s: 1_000,
+        rate_limit_burst: 1_000,
+        quote_body_bytes_max: 16 * 1024,
+        ..Config::default()
+    }
+}
+
+async fn start(config: Config) -> Arc<AppState> {
+    let store = crossdock_server::open_store(&config)
+        .await
+        .expect("store opens");
+    let state = Arc::new(AppState::new(config, store, Arc::new(FixedClock)));
+    state.start().await.expect("server starts");
+    state
+}
+
+async fn key(store: &Store, tenant: &str, roles: Vec<Role>, customer: Option<&str>) -> String {
+    let t = match store.tenant_by_name(tenant).await.unwrap() {
+        Some(t) => t,
+        None => store.create_tenant(tenant, 0).await.unwrap(),
+    };
+    store
+        .create_key(
+            NewKey {
+                tenant: t,
+                customer: customer.map(String::from),
+                roles,
+                label: "test".into(),
+            },
+            0,
+        )
+        .await
+        .unwrap()
+        .secret
+}
+
+async fn harness_with(config: Config) -> Harness {
+    let state = start(config.clone()).await;
+    let admin = key(
+        &state.store,
+        "default",
+        vec![Role::Admin, Role::Analyst, Role::Shipper],
+        None,
+    )
+    .await;
+    let shipper = key(&state.store, "default", vec![Role::Shipper], Some("acme")).await;
+    let other = key(
+        &state.store,
+        "other",
+        vec![Role::Admin, Role::Analyst, Role::Shipper],
+        None,
+    )
+    .await;
+    Harness {
+        app: app(state.clone()),
+        state,
+        admin,
+        shipper,
+        other,
+        config,
+    }
+}
+
+async fn harness() -> Harness {
+    harness_with(config(&temp_dir("sqlite"), None)).await
+}
+
+async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    key: Option<&str>,
+    body: impl Into<Body>,
+) -> (StatusCode, String, Option<String>) {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(key) = key {
+        request = request.header("Authorization", format!("Bearer {key}"));
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(body.into()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned(), retry)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+const QUOTE: &str = r#"{"origin":{"country":"CN"},"destination":{"country":"DE","postcode":"10115"},"parcel":{"weight_g":700,"length_mm":300,"width_mm":200,"height_mm":100},"declared_value":{"amount":"45.00","currency":"USD"},"currency":"EUR","landed_cost":true}"#;
+
+#[tokio::test]
+async fn health_needs_no_key_and_everything_else_does() {
+    let h = harness().await;
+    assert_eq!(
+        call(&h.app, "GET", "/healthz", None, "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&h.app, "GET", "/readyz", None, "").await.0,
+        StatusCode::OK
+    );
+    for (method, uri) in [
+        ("POST", "/v1/quotes"),
+        ("GET", "/v1/rate-books"),
+        ("GET", "/metrics"),
+        ("GET", "/v1/rate-books/audit"),
+        ("POST", "/v1/rate-books/rollback"),
+    ] {
+        let (status, body, _) = call(&h.app, method, uri, None, "").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {uri}");
+        assert_eq!(json(&body)["error"], "unauthorized");
+        let (status, _, _) = call(&h.app, method, uri, Some("cdk_nope_nope"), "").await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {uri} with a made-up key"
+        );
+    }
+    let (status, body, _) = call(&h.app, "GET", "/metrics", Some(&h.admin), "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("crossdock_quotes_total{outcome=\"ok\"}")
+            && body.contains("crossdock_active_book{book=\"demo-"),
+        "{body}"
+    );
+    assert_eq!(
+        call(&h.app, "GET", "/metrics", Some(&h.other), "").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&h.app, "GET", "/nowhere", Some(&h.admin), "").await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn http_quotes_answer_exactly_as_the_cli() {
+    let h = harness().await;
+    let (status, body, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let live = h
+        .state
+        .live_book(
+            h.state
+                .store
+                .tenant_by_name("default")
+                .await
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap();
+    let defaults = crossdock_api::Defaults {
+        today: FixedClock.today(),
+        customer: None,
+        explain: true,
+    };
+    let expected = crossdock_api::answer_line(
+        &live.book,
+        QUOTE,
+        &defaults,
+        &mut Default::default(),
+        &mut crossdock_engine::Quote::new(live.book.base_currency()),
+    );
+    assert_eq!(body, expected.body());
+    assert!(
+        json(&body)["options"]
+            .as_array()
+            .is_some_and(|o| !o.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_are_400_or_413_with_the_problem_named() {
+    let h = harness().await;
+    let cases: Vec<(String, StatusCode, &str)> = vec![
+        ("{".into(), StatusCode::BAD_REQUEST, ""),
+        (
+            QUOTE.replace("700", "\"700\""),
+            StatusCode::BAD_REQUEST,
+            "parcel.weight_g",
+        ),
+        (
+            QUOTE.replace(
+                "\"currency\":\"EUR\"",
+                "\"currency\":\"EUR\",\"colour\":\"red\"",
+            ),
+            StatusCode::BAD_REQUEST,
+            "colour",
+        ),
+        (
+            QUOTE.replace("\"EUR\"", "\"CHF\""),
+            StatusCode::BAD_REQUEST,
+            "currency",
+        ),
+        (
+            format!("{{\"pad\":\"{}\"}}", "x".repeat(20_000)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let (got, text, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), body.clone()).await;
+        assert_eq!(got, status, "{text}");
+        let doc = json(&text);
+        assert!(doc["error"].is_string(), "{text}");
+        assert!(
+            doc["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["field"] == field),
+            "{field}: {text}"
+        );
+    }
+    // Invalid UTF-8 is a 400 too.
+    assert_eq!(
+        call(
+            &h.app,
+            "POST",
+            "/v1/quotes",
+            Some(&h.admin),
+            vec![0xff, 0xfe]
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn a_shipper_quotes_only_as_its_own_customer() {
+    let h = harness().await;
+    let as_other = QUOTE.replacen('{', "{\"customer\":\"globex\",", 1);
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/quotes",
+        Some(&h.shipper),
+        as_other.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(json(&body)["problems"][0]["field"], "customer");
+    assert_eq!(
+        call(
+            &h.app,
+            "POST",
+            "/v1/quotes",
+            Some(&h.shipper),
+            QUOTE.replacen('{', "{\"customer\":\"acme\",", 1)
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&h.app, "POST", "/v1/quotes", Some(&h.admin), as_other)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    // A shipper cannot publish, swap or manage keys.
+    assert_eq!(
+        call(
+            &h.app,
+            "POST",
+            "/v1/rate-books/rollback",
+            Some(&h.shipper),
+            ""
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&h.app, "GET", "/v1/keys", Some(&h.shipper), "")
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn tenants_never_see_each_others_books_or_keys() {
+    let h = harness().await;
+    // Tenant "other" has no book yet: its quotes are refused, not priced with default's book.
+    let (status, body, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.other), QUOTE).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let (_, list, _) = call(&h.app, "GET", "/v1/rate-books", Some(&h.admin), "").await;
+    let default_book = json(&list)["books"][0]["id"].as_i64().unwrap();
+    for (method, uri) in [
+        ("GET", format!("/v1/rate-books/{default_book}")),
+        ("POST", format!("/v1/rate-books/{default_book}/activate")),
+    ] {
+        let (status, _, _) = call(&h.app, method, &uri, Some(&h.other), "").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {uri}");
+    }
+    let (_, other_list, _) = call(&h.app, "GET", "/v1/rate-books", Some(&h.other), "").await;
+    assert_eq!(json(&other_list)["books"].as_array().unwrap().len(), 0);
+    // Keys: other's admin cannot list or revoke default's keys.
+    let (_, keys, _) = call(&h.app, "GET", "/v1/keys", Some(&h.admin), "").await;
+    let default_key_id = json(&keys)["keys"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        call(
+            &h.app,
+            "DELETE",
+            &format!("/v1/keys/{default_key_id}"),
+            Some(&h.other),
+            ""
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, other_keys, _) = call(&h.app, "GET", "/v1/keys", Some(&h.other), "").await;
+    assert!(!other_keys.contains(&default_key_id));
+    // The same book published by "other" is its own copy, activated only for it.
+    let archive = pack_dir(&demo_dir()).unwrap();
+    let (status, body, _) = call(&h.app, "POST", "/v1/rate-books", Some(&h.other), archive).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = json(&body)["id"].as_i64().unwrap();
+    assert_ne!(id, default_book);
+    assert_eq!(
+        call(
+            &h.app,
+            "POST",
+            &format!("/v1/rate-books/{id}/activate"),
+            Some(&h.other),
+            ""
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&h.app, "POST", "/v1/quotes", Some(&h.other), QUOTE)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(
+            &h.app,
+            "POST",
+            &format!("/v1/rate-books/{id}/activate"),
+            Some(&h.admin),
+            ""
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn keys_are_created_shown_once_and_revoked() {
+    let h = harness().await;
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/keys",
+        Some(&h.admin),
+        r#"{"roles":["shipper"],"customer":"globex","label":"checkout"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let doc = json(&body);
+    let (id, secret) = (
+        doc["id"].as_str().unwrap().to_string(),
+        doc["key"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(
+        call(&h.app, "POST", "/v1/quotes", Some(&secret), QUOTE)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (_, list, _) = call(&h.app, "GET", "/v1/keys", Some(&h.admin), "").await;
+    assert!(
+        list.contains(&id) && !list.contains(&secret),
+        "the list never shows secrets"
+    );
+    assert_eq!(
+        call(
+            &h.app,
+            "DELETE",
+            &format!("/v1/keys/{id}"),
+            Some(&h.admin),
+            ""
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&h.app, "POST", "/v1/quotes", Some(&secret), QUOTE)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _, _) = call(
+        &h.app,
+        "POST",
+        "/v1/keys",
+        Some(&h.admin),
+        r#"{"roles":["king"]}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn each_key_is_rate_limited_with_retry_after() {
+    let mut c = config(&temp_dir("limits"), None);
+    c.rate_limit_per_s = 1;
+    c.rate_limit_burst = 3;
+    let h = harness_with(c).await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let (status, _, retry) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+        statuses.push((status, retry));
+    }
+    assert!(
+        statuses[..3].iter().all(|(s, _)| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[3].0, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        statuses[3]
+            .1
+            .as_deref()
+            .is_some_and(|r| r.parse::<u64>().is_ok_and(|s| s >= 1)),
+        "{statuses:?}"
+    );
+    // Another key has its own bucket.
+    assert_eq!(
+        call(&h.app, "POST", "/v1/quotes", Some(&h.shipper), QUOTE)
+            .await
+            .0,
+        StatusCode::OK
+    );
+}
+
+fn broken_archives() -> Vec<(&'static str, Vec<u8>)> {
+    let good = pack_dir(&demo_dir()).unwrap();
+    let mut truncated = good.clone();
+    truncated.truncate(good.len() / 2);
+    let mut flipped = good.clone();
+    for i in (600..flipped.len()).step_by(997) {
+        flipped[i] ^= 0x5a;
+    }
+    // A tar whose rates.parquet is garbage.
+    let mut builder = tar::Builder::new(Vec::new());
+    for file in [
+        "book.toml",
+        "services.parquet",
+        "zones.parquet",
+        "surcharges.parquet",
+        "restrictions.parquet",
+        "prices.parquet",
+        "fx.parquet",
+        "customs.parquet",
+    ] {
+        let bytes = std::fs::read(demo_dir().join(file)).unwrap();
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(0o644);
+        builder
+            .append_data(&mut header, file, bytes.as_slice())
+            .unwrap();
+    }
+    let junk = b"PAR1 this is not parquet PAR1".to_vec();
+    let mut header = tar::Header::new_ustar();
+    header.set_size(junk.len() as u64);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_mode(0o644);
+    builder
+        .append_data(&mut header, "rates.parquet", junk.as_slice())
+        .unwrap();
+    let garbage_rates = builder.into_inner().unwrap();
+    vec![
+        ("empty", vec![]),
+        ("text", b"hello".to_vec()),
+        ("truncated", truncated),
+        ("bit-flipped", flipped),
+        ("garbage rates", garbage_rates),
+        ("zip junk", b"PK\x03\x04garbage".to_vec()),
+    ]
+}
+
+#[tokio::test]
+async fn broken_and_hostile_uploads_are_refused_and_the_book_in_force_stays() {
+    let h = harness().await;
+    let (_, before, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    for (what, archive) in broken_archives() {
+        let (status, body, _) =
+            call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), archive).await;
+        assert!(
+            status == StatusCode::BAD_REQUEST
+                || status == StatusCode::UNPROCESSABLE_ENTITY
+                || status == StatusCode::CREATED
+                || status == StatusCode::OK,
+            "{what}: {status} {body}"
+        );
+        if status.is_client_error() {
+            assert!(json(&body)["error"].is_string(), "{what}: {body}");
+        }
+    }
+    let (_, garbage, _) = {
+        let archives = broken_archives();
+        let (_, archive) = archives
+            .into_iter()
+            .find(|(w, _)| *w == "garbage rates")
+            .unwrap();
+        call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), archive).await
+    };
+    let doc = json(&garbage);
+    assert_eq!(doc["error"], "book_refused");
+    assert!(
+        doc["report"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["table"] == "rates"),
+        "{garbage}"
+    );
+    // A path outside the book's folder.
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(4);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_mode(0o644);
+    header.as_gnu_mut().unwrap().name[..17].copy_from_slice(b"../../etc/book.to");
+    header.set_cksum();
+    builder.append(&header, &b"evil"[..]).unwrap();
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/rate-books",
+        Some(&h.admin),
+        builder.into_inner().unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // The book in force is untouched.
+    let (_, after, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    assert_eq!(before, after);
+}
+
+/// A copy of the demo book with a different name (so a different hash and label).
+fn renamed_demo(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    for entry in std::fs::read_dir(demo_dir()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    let toml = std::fs::read_to_string(dir.join("book.toml")).unwrap();
+    let renamed: String = toml
+        .lines()
+        .map(|l| {
+            if l.starts_with("name") {
+                format!("name = \"{name}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("book.toml"), renamed).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn publish_activate_rollback_and_audit() {
+    let h = harness().await;
+    let (_, list, _) = call(&h.app, "GET", "/v1/rate-books", Some(&h.admin), "").await;
+    let first = json(&list)["books"][0]["id"].as_i64().unwrap();
+    let archive = pack_dir(&renamed_demo("demo-next")).unwrap();
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/rate-books",
+        Some(&h.admin),
+        archive.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let second = json(&body)["id"].as_i64().unwrap();
+    // Publishing the same bytes again is idempotent.
+    let (status, body, _) = call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), archive).await;
+    assert_eq!(
+        (status, json(&body)["id"].as_i64().unwrap()),
+        (StatusCode::OK, second)
+    );
+    // Not active until activated.
+    let (_, answer, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    assert!(
+        json(&answer)["rate_book"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo-2026"),
+        "{answer}"
+    );
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/rate-books/{second}/activate"),
+        Some(&h.admin),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(json(&body)["previous"], first);
+    let (_, answer, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    assert!(
+        json(&answer)["rate_book"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo-next@"),
+        "{answer}"
+    );
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/rate-books/rollback",
+        Some(&h.admin),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(json(&body)["active"]["id"], first);
+    let (_, answer, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    assert!(
+        json(&answer)["rate_book"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo-2026"),
+        "{answer}"
+    );
+    let (_, audit, _) = call(&h.app, "GET", "/v1/rate-books/audit", Some(&h.admin), "").await;
+    let actions: Vec<String> = json(&audit)["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(actions[..3], ["rollback", "activate", "publish"], "{audit}");
+    let (_, one, _) = call(
+        &h.app,
+        "GET",
+        &format!("/v1/rate-books/{second}"),
+        Some(&h.admin),
+        "",
+    )
+    .await;
+    assert_eq!(
+        json(&one)["label"].as_str().unwrap().split('@').next(),
+        Some("demo-next")
+    );
+    assert_eq!(
+        call(&h.app, "GET", "/v1/rate-books/999999", Some(&h.admin), "")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(&h.app, "GET", "/v1/rate-books/abc", Some(&h.admin), "")
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swaps_during_concurrent_quotes_never_fail_or_mix_books() {
+    let mut c = config(&temp_dir("swaps"), None);
+    c.rate_limit_per_s = 0;
+    let h = harness_with(c).await;
+    let archive = pack_dir(&renamed_demo("demo-swap")).unwrap();
+    let (_, body, _) = call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), archive).await;
+    let second = json(&body)["id"].as_i64().unwrap();
+    let (_, list, _) = call(&h.app, "GET", "/v1/rate-books", Some(&h.admin), "").await;
+    let first = json(&list)["books"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] != second)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let labels: Vec<String> = json(&list)["books"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["label"].as_str().unwrap().to_string())
+        .collect();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let (app, key, stop) = (h.app.clone(), h.admin.clone(), stop.clone());
+        let mut labels_seen = std::collections::HashSet::new();
+        workers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (status, body, _) = call(&app, "POST", "/v1/quotes", Some(&key), QUOTE).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+                labels_seen.insert(json(&body)["rate_book"].as_str().unwrap().to_string());
+                n += 1;
+                // In-process calls complete without awaiting I/O; yield so the swapping task runs.
+                tokio::task::yield_now().await;
+            }
+            (n, labels_seen)
+        }));
+    }
+    for i in 0..20 {
+        let id = if i % 2 == 0 { second } else { first };
+        let (status, body, _) = call(
+            &h.app,
+            "POST",
+            &format!("/v1/rate-books/{id}/activate"),
+            Some(&h.admin),
+            "",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for w in workers {
+        let (n, seen) = w.await.unwrap();
+        total += n;
+        assert!(
+            seen.iter().all(|l| labels.contains(l)),
+            "an answer named a book that was never published: {seen:?}"
+        );
+    }
+    assert!(total > 20, "only {total} quotes ran during the swaps");
+}
+
+async fn restart_keeps_the_active_book(database: Option<String>) {
+    let dir = temp_dir("restart");
+    let c = config(&dir, database);
+    let h = harness_with(c.clone()).await;
+    let (_, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/rate-books",
+        Some(&h.admin),
+        pack_dir(&renamed_demo("demo-kept")).unwrap(),
+    )
+    .await;
+    let id = json(&body)["id"].as_i64().unwrap();
+    assert_eq!(
+        call(
+            &h.app,
+            "POST",
+            &format!("/v1/rate-books/{id}/activate"),
+            Some(&h.admin),
+            ""
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    drop(h);
+    // A new server on the same store: same book in force, same keys.
+    let state = start(c).await;
+    let tenant = state
+        .store
+        .tenant_by_name("default")
+        .await
+        .unwrap()
+        .unwrap();
+    let live = state
+        .live_book(tenant)
+        .expect("a book in force after restart");
+    assert_eq!(live.id.0, id);
+    assert!(live.book.label().starts_with("demo-kept@"));
+}
+
+#[tokio::test]
+async fn the_active_book_survives_a_restart_on_sqlite() {
+    restart_keeps_the_active_book(None).await;
+}
+
+/// A fresh schema in the local PostgreSQL for this test.
+async fn postgres_url() -> Option<String> {
+    if std::env::var("CROSSDOCK_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+        return None;
+    }
+    let base = std::env::var("CROSSDOCK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("crossdock_http_{}", rand_suffix());
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL at {base} is needed ({e}); set CROSSDOCK_SKIP_POSTGRES=1 to skip")
+        });
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .unwrap();
+    Some(format!("{base}?options=-csearch_path%3D{schema}"))
+}
+
+#[tokio::test]
+async fn the_active_book_survives_a_restart_on_postgres() {
+    if let Some(url) = postgres_url().await {
+        restart_keeps_the_active_book(Some(url)).await;
+    }
+}
+
+#[tokio::test]
+async fn batch_quotes_answer_line_for_line() {
+    let h = harness().await;
+    let body = format!(
+        "{QUOTE}\nnot json\n{}\n",
+        QUOTE.replace("\"EUR\"", "\"JPY\"")
+    );
+    let (status, text, _) = call(&h.app, "POST", "/v1/quotes/batch", Some(&h.admin), body).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let lines: Vec<serde_json::Value> = text.lines().map(json).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["currency"], "EUR");
+    assert_eq!(lines[1]["error"], "invalid_request");
+    assert_eq!(lines[2]["currency"], "JPY");
+    let _ = &h.config;
+}
