@@ -25,6 +25,10 @@ usage:
       Reads quote requests (JSON Lines) on stdin; writes one JSON answer or error per line.
   crossdock book check DIR [--json] [LIMITS]
       Checks a rate book; prints every problem; exit status 0 only for a usable book.
+  crossdock route --book DIR --in FILE --out FILE [--strategy cheapest|fastest|best_value]
+                  [--threads N] [--today YYYY-MM-DD] [LIMITS]
+      Pre-routes a Parquet or CSV parcel file (quote-api.md, section Bulk files) into a Parquet or
+      CSV file, one output row per parcel; bad rows become `invalid` rows.
   crossdock serve [--config FILE] [--listen ADDR] [--data-dir DIR] [--database URL] [--book DIR]
       Runs the HTTP server. Defaults: 127.0.0.1:8080, SQLite in ./data, the demo book.
       Also from a TOML file (--config, CROSSDOCK_CONFIG or ./crossdock.toml) and
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         {
             server_cmds::remote_book(&args[1], &args[2..])
         }
+        Some("route") => route(&args[1..]),
         Some("serve") => server_cmds::serve(&args[1..]),
         Some("keys") => server_cmds::keys(&args[1..]),
         Some("-h" | "--help" | "help") => {
@@ -198,6 +203,53 @@ fn quote(args: &[String]) -> Result<ExitCode, String> {
         }
     }
     output.flush().map_err(|e| format!("writing stdout: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn route(args: &[String]) -> Result<ExitCode, String> {
+    let (mut input, mut output, mut strategy, mut threads, mut rest) = (None, None, None, None, Vec::new());
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "--in" => input = Some(PathBuf::from(value("--in")?)),
+            "--out" => output = Some(PathBuf::from(value("--out")?)),
+            "--strategy" => {
+                let v = value("--strategy")?;
+                strategy = Some(crossdock_engine::Strategy::parse(&v).ok_or_else(|| format!("--strategy {v:?} is not cheapest, fastest or best_value"))?);
+            }
+            "--threads" => {
+                let v = value("--threads")?;
+                threads = Some(v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("--threads {v:?} is not a number above 0"))?);
+            }
+            _ => rest.push(arg.clone()),
+        }
+    }
+    let o = parse_options(&rest)?;
+    let dir = o.book.ok_or_else(|| format!("route needs --book DIR\n\n{USAGE}"))?;
+    let (input, output) = (input.ok_or("route needs --in FILE")?, output.ok_or("route needs --out FILE")?);
+    let book = match load_dir(&dir, &o.limits) {
+        Ok(loaded) => loaded.book,
+        Err(report) => {
+            print_report(&report, &mut std::io::stderr().lock());
+            return Err(format!("rate book {} is refused", dir.display()));
+        }
+    };
+    let mut options = crossdock_bulk::RouteOptions::new(o.today.unwrap_or_else(today_utc));
+    options.strategy = strategy.unwrap_or(options.strategy);
+    options.threads = threads;
+    let mut progress = crossdock_bulk::terminal_progress();
+    let summary = crossdock_bulk::route_file(&book, &input, &output, &options, &mut progress).map_err(|e| e.to_string())?;
+    eprintln!(
+        "{} parcels in {:.2} s ({:.0}/s): {} routed, {} unroutable, {} invalid; priced by {}",
+        summary.rows,
+        summary.seconds,
+        summary.rows as f64 / summary.seconds.max(1e-9),
+        summary.routed,
+        summary.unroutable,
+        summary.invalid,
+        book.label()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
