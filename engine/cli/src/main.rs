@@ -207,27 +207,44 @@ fn quote(args: &[String]) -> Result<ExitCode, String> {
 }
 
 fn route(args: &[String]) -> Result<ExitCode, String> {
-    let (mut input, mut output, mut strategy, mut threads, mut rest) = (None, None, None, None, Vec::new());
+    let (mut input, mut output, mut strategy, mut threads, mut rest) =
+        (None, None, None, None, Vec::new());
     let mut it = args.iter();
     while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value"));
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
         match arg.as_str() {
             "--in" => input = Some(PathBuf::from(value("--in")?)),
             "--out" => output = Some(PathBuf::from(value("--out")?)),
             "--strategy" => {
                 let v = value("--strategy")?;
-                strategy = Some(crossdock_engine::Strategy::parse(&v).ok_or_else(|| format!("--strategy {v:?} is not cheapest, fastest or best_value"))?);
+                strategy = Some(crossdock_engine::Strategy::parse(&v).ok_or_else(|| {
+                    format!("--strategy {v:?} is not cheapest, fastest or best_value")
+                })?);
             }
             "--threads" => {
                 let v = value("--threads")?;
-                threads = Some(v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| format!("--threads {v:?} is not a number above 0"))?);
+                threads = Some(
+                    v.parse::<usize>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| format!("--threads {v:?} is not a number above 0"))?,
+                );
             }
             _ => rest.push(arg.clone()),
         }
     }
     let o = parse_options(&rest)?;
-    let dir = o.book.ok_or_else(|| format!("route needs --book DIR\n\n{USAGE}"))?;
-    let (input, output) = (input.ok_or("route needs --in FILE")?, output.ok_or("route needs --out FILE")?);
+    let dir = o
+        .book
+        .ok_or_else(|| format!("route needs --book DIR\n\n{USAGE}"))?;
+    let (input, output) = (
+        input.ok_or("route needs --in FILE")?,
+        output.ok_or("route needs --out FILE")?,
+    );
     let book = match load_dir(&dir, &o.limits) {
         Ok(loaded) => loaded.book,
         Err(report) => {
@@ -239,7 +256,8 @@ fn route(args: &[String]) -> Result<ExitCode, String> {
     options.strategy = strategy.unwrap_or(options.strategy);
     options.threads = threads;
     let mut progress = crossdock_bulk::terminal_progress();
-    let summary = crossdock_bulk::route_file(&book, &input, &output, &options, &mut progress).map_err(|e| e.to_string())?;
+    let summary = crossdock_bulk::route_file(&book, &input, &output, &options, &mut progress)
+        .map_err(|e| e.to_string())?;
     eprintln!(
         "{} parcels in {:.2} s ({:.0}/s): {} routed, {} unroutable, {} invalid; priced by {}",
         summary.rows,

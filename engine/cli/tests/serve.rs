@@ -15,7 +15,11 @@ fn demo() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Server(Child);
@@ -29,16 +33,31 @@ impl Drop for Server {
 
 fn start(data: &Path, port: u16) -> Server {
     let child = Command::new(exe())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir", data.to_str().unwrap(), "--book", demo().to_str().unwrap()])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--book",
+            demo().to_str().unwrap(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("crossdock serve starts");
     let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(120);
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     while Instant::now() < deadline {
-        if agent.get(&format!("http://127.0.0.1:{port}/readyz")).call().is_ok_and(|r| r.status() == 200) {
+        if agent
+            .get(&format!("http://127.0.0.1:{port}/readyz"))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+        {
             return server;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -47,10 +66,21 @@ fn start(data: &Path, port: u16) -> Server {
 }
 
 fn post(url: &str, key: &str, content_type: &str, body: &[u8]) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    let mut response = agent.post(url).header("Authorization", &format!("Bearer {key}")).header("Content-Type", content_type).send(body).expect("request sent");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(url)
+        .header("Authorization", &format!("Bearer {key}"))
+        .header("Content-Type", content_type)
+        .send(body)
+        .expect("request sent");
     let status = response.status().as_u16();
-    (status, response.body_mut().read_to_string().unwrap_or_default())
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
 }
 
 const QUOTE: &str = r#"{"origin":{"country":"CN"},"destination":{"country":"DE","postcode":"10115"},"parcel":{"weight_g":700},"currency":"EUR"}"#;
@@ -59,15 +89,37 @@ const QUOTE: &str = r#"{"origin":{"country":"CN"},"destination":{"country":"DE",
 fn serve_quote_refuse_a_broken_book_shut_down_and_restart() {
     let data = std::env::temp_dir().join(format!("crossdock-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
-    let key_out = Command::new(exe()).args(["keys", "create", "--roles", "admin,analyst,shipper", "--data-dir", data.to_str().unwrap()]).output().unwrap();
-    assert!(key_out.status.success(), "{}", String::from_utf8_lossy(&key_out.stderr));
-    let key = String::from_utf8(key_out.stdout).unwrap().trim().to_string();
+    let key_out = Command::new(exe())
+        .args([
+            "keys",
+            "create",
+            "--roles",
+            "admin,analyst,shipper",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        key_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&key_out.stderr)
+    );
+    let key = String::from_utf8(key_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
     assert!(key.starts_with("cdk_"), "{key}");
 
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let mut server = start(&data, port);
-    let (status, answer) = post(&format!("{url}/v1/quotes"), &key, "application/json", QUOTE.as_bytes());
+    let (status, answer) = post(
+        &format!("{url}/v1/quotes"),
+        &key,
+        "application/json",
+        QUOTE.as_bytes(),
+    );
     assert_eq!(status, 200, "{answer}");
     let doc: serde_json::Value = serde_json::from_str(&answer).unwrap();
     let label = doc["rate_book"].as_str().unwrap().to_string();
@@ -82,29 +134,69 @@ fn serve_quote_refuse_a_broken_book_shut_down_and_restart() {
     }
     std::fs::write(dir.join("rates.parquet"), b"PAR1 not really PAR1").unwrap();
     let tar = crossdock_server::books::pack_dir(&dir).unwrap();
-    let (status, body) = post(&format!("{url}/v1/rate-books"), &key, "application/x-tar", &tar);
+    let (status, body) = post(
+        &format!("{url}/v1/rate-books"),
+        &key,
+        "application/x-tar",
+        &tar,
+    );
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("\"table\":\"rates\""), "{body}");
 
     // The CLI client against the server.
-    let status_out = Command::new(exe()).args(["book", "status", "--url", &url, "--key", &key]).output().unwrap();
+    let status_out = Command::new(exe())
+        .args(["book", "status", "--url", &url, "--key", &key])
+        .output()
+        .unwrap();
     assert!(status_out.status.success());
     assert!(String::from_utf8_lossy(&status_out.stdout).contains(&label));
-    let publish = Command::new(exe()).args(["book", "publish", demo().to_str().unwrap(), "--url", &url, "--key", &key]).output().unwrap();
-    assert!(publish.status.success(), "{}", String::from_utf8_lossy(&publish.stdout));
-    let bad_key = Command::new(exe()).args(["book", "status", "--url", &url, "--key", "cdk_nope"]).output().unwrap();
+    let publish = Command::new(exe())
+        .args([
+            "book",
+            "publish",
+            demo().to_str().unwrap(),
+            "--url",
+            &url,
+            "--key",
+            &key,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        publish.status.success(),
+        "{}",
+        String::from_utf8_lossy(&publish.stdout)
+    );
+    let bad_key = Command::new(exe())
+        .args(["book", "status", "--url", &url, "--key", "cdk_nope"])
+        .output()
+        .unwrap();
     assert!(!bad_key.status.success());
 
     // SIGTERM: the server stops accepting and exits cleanly.
     let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let exit = server.0.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
 
     // Restarted on the same data: same book in force, same key.
     let _server = start(&data, port);
-    let (status, answer) = post(&format!("{url}/v1/quotes"), &key, "application/json", QUOTE.as_bytes());
+    let (status, answer) = post(
+        &format!("{url}/v1/quotes"),
+        &key,
+        "application/json",
+        QUOTE.as_bytes(),
+    );
     assert_eq!(status, 200, "{answer}");
-    assert!(answer.contains(&format!("\"rate_book\":\"{label}\"")), "{answer}");
+    assert!(
+        answer.contains(&format!("\"rate_book\":\"{label}\"")),
+        "{answer}"
+    );
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -52,6 +52,10 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .get(routes::list_books)
                 .layer(DefaultBodyLimit::max(c.upload_bytes_max)),
         )
+        .route(
+            "/v1/route",
+            post(routes::route).layer(DefaultBodyLimit::max(c.batch_body_bytes_max)),
+        )
         .route("/v1/rate-books/audit", get(routes::audit))
         .route("/v1/rate-books/rollback", post(routes::rollback_book))
         .route("/v1/rate-books/{id}", get(routes::get_book))

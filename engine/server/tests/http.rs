@@ -903,3 +903,82 @@ async fn batch_quotes_answer_line_for_line() {
     assert_eq!(lines[2]["currency"], "JPY");
     let _ = &h.config;
 }
+
+#[tokio::test]
+async fn bulk_route_streams_one_answer_per_parcel_in_ndjson_and_csv() {
+    let h = harness().await;
+    let ndjson = "{\"id\":\"a\",\"origin_country\":\"CN\",\"dest_country\":\"DE\",\"dest_postcode\":\"10115\",\"weight_g\":700}\n\
+                  {\"id\":\"b\",\"origin_country\":\"CN\",\"dest_country\":\"de\",\"weight_g\":700}\n\
+                  not json\n\
+                  {\"id\":\"d\",\"origin_country\":\"CN\",\"dest_country\":\"DE\",\"weight_g\":999999999}\n";
+    let (status, body, _) = call(&h.app, "POST", "/v1/route", Some(&h.admin), ndjson).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows: Vec<serde_json::Value> = body.lines().map(json).collect();
+    let statuses: Vec<&str> = rows.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        ["routed", "invalid", "invalid", "unroutable"],
+        "{body}"
+    );
+    assert!(
+        rows[1]["problems"]
+            .as_str()
+            .unwrap()
+            .contains("dest_country"),
+        "{body}"
+    );
+    assert!(
+        rows[3]["reasons"]
+            .as_str()
+            .unwrap()
+            .contains("OVER_MAX_WEIGHT"),
+        "{body}"
+    );
+
+    let csv = "id,origin_country,dest_country,weight_g,currency\nx,CN,DE,700,EUR\ny,CN,DE,-1,EUR\n";
+    let request = Request::builder()
+        .method("POST")
+        .uri("/v1/route")
+        .header("Authorization", format!("Bearer {}", h.admin))
+        .header("Content-Type", "text/csv")
+        .body(Body::from(csv))
+        .unwrap();
+    let response = h.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("id,status,service"), "{text}");
+    assert!(
+        lines[1].starts_with("x,routed,") && lines[1].contains(",EUR,"),
+        "{text}"
+    );
+    assert!(lines[2].starts_with("y,invalid,"), "{text}");
+    // A CSV without a required column is refused whole; a shipper key may not run bulk jobs.
+    let request = Request::builder()
+        .method("POST")
+        .uri("/v1/route")
+        .header("Authorization", format!("Bearer {}", h.admin))
+        .header("Content-Type", "text/csv")
+        .body(Body::from("id,origin_country,dest_country\nx,CN,DE\n"))
+        .unwrap();
+    assert_eq!(
+        h.app.clone().oneshot(request).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call(&h.app, "POST", "/v1/route", Some(&h.shipper), ndjson)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}
