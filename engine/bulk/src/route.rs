@@ -4,7 +4,6 @@ use crate::RouteOptions;
 use crate::cell::RowCells;
 use crate::parse::{Problem, parse_row, render_problems};
 use crossdock_engine::{Book, Currency, Quote, QuoteError, Scratch};
-use std::fmt::Write;
 
 /// What became of one parcel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +95,9 @@ pub(crate) fn route_cells<'b>(book: &'b Book, cells: &RowCells<'_>, opts: &Route
             if !reasons.is_empty() {
                 reasons.push(';');
             }
-            let _ = write!(reasons, "{code}:{}", reason.code());
+            reasons.push_str(code);
+            reasons.push(':');
+            reasons.push_str(reason.code());
         }
     }
     Outcome::Unroutable { currency: quote.currency, reasons }

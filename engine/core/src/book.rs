@@ -8,7 +8,7 @@
 //! - every amount is non-negative and below [`AMOUNT_MAX`];
 //! - no two price rows share (customer, service, country), so the best row is unique.
 
-use crate::codes::{Country, Date, Postcode, Validity};
+use crate::codes::{Country, Date, POSTCODE_LEN_MAX, Postcode, Validity};
 use crate::money::{Currency, div_round_half_away, pow10_i128};
 use crate::report::Report;
 use crate::request::Incoterm;
@@ -39,7 +39,13 @@ pub struct Book {
     pub(crate) service_by_code: HashMap<Box<str>, u32>,
     pub(crate) carriers: Vec<Box<str>>,
     pub(crate) charts: Vec<Chart>,
+    /// For each destination country, every chart with rows for it: one lookup per quote finds
+    /// the zones of all charts, in one contiguous list.
+    pub(crate) zones_by_country: HashMap<Country, Vec<(u32, CountryZones)>>,
     pub(crate) bands: Vec<Band>,
+    /// `bands[i].max_weight_g` alone, so the band search touches a few cache lines instead
+    /// of the whole bands (the band table of a large book is hundreds of megabytes).
+    pub(crate) band_weights: Vec<u32>,
     /// Decimals of every band's pre-scaled `fixed` and `per_g`.
     pub(crate) rate_scale: u32,
     pub(crate) surcharges: Vec<Surcharge>,
@@ -85,11 +91,20 @@ pub struct Service {
     pub weight_step_g: u64,
     pub validity: Validity,
     /// For each zone of the chart: the range of its bands in `Book::bands`.
-    pub(crate) zone_bands: Vec<(u32, u32)>,
+    pub(crate) zone_bands: Vec<ZoneBands>,
     /// Surcharges applying to this service with no country condition, in table order.
     pub(crate) surcharges_any_country: Vec<u32>,
     /// Surcharges applying to this service for one country, in table order.
     pub(crate) surcharges_by_country: HashMap<Country, Vec<u32>>,
+}
+
+/// Where a (service, zone)'s bands are, and the heaviest chargeable weight they cover: a
+/// parcel above it has `NO_RATE` without a search.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ZoneBands {
+    pub start: u32,
+    pub len: u32,
+    pub max_weight_g: u64,
 }
 
 /// A weight band. `fixed` and `per_g` are exact integers at the book's `rate_scale`:
@@ -111,12 +126,22 @@ pub(crate) struct Chart {
     pub any_country: Option<CountryZones>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct CountryZones {
     pub whole: Option<ZoneHit>,
-    /// Sorted by prefix for binary search.
-    pub prefixes: Vec<(Box<str>, ZoneHit)>,
+    /// Sorted by prefix for binary search; prefixes are held inline (zero-padded, see
+    /// [`pack_prefix`]) so a search reads one contiguous array and chases no pointers.
+    pub prefixes: Vec<([u8; POSTCODE_LEN_MAX], ZoneHit)>,
     pub prefix_len_max: usize,
+}
+
+/// A normalised postcode prefix as a fixed-size key. Postcodes hold only letters and digits,
+/// so zero padding never makes two different prefixes equal.
+pub(crate) fn pack_prefix(prefix: &str) -> [u8; POSTCODE_LEN_MAX] {
+    let mut key = [0u8; POSTCODE_LEN_MAX];
+    let n = prefix.len().min(POSTCODE_LEN_MAX);
+    key[..n].copy_from_slice(&prefix.as_bytes()[..n]);
+    key
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,24 +151,13 @@ pub(crate) struct ZoneHit {
     pub transit_days_max: u32,
 }
 
-impl Chart {
-    /// The zone of a destination: exact country before `*`, then the longest matching prefix.
-    pub fn zone_for(&self, country: Country, postcode: Option<&Postcode>) -> Option<ZoneHit> {
-        let exact = self
-            .by_country
-            .get(&country)
-            .and_then(|cz| cz.lookup(postcode));
-        exact.or_else(|| self.any_country.as_ref().and_then(|cz| cz.lookup(postcode)))
-    }
-}
-
 impl CountryZones {
-    fn lookup(&self, postcode: Option<&Postcode>) -> Option<ZoneHit> {
+    pub(crate) fn lookup(&self, postcode: Option<&Postcode>) -> Option<ZoneHit> {
         if let Some(pc) = postcode {
             let pc = pc.as_str();
             for len in (1..=self.prefix_len_max.min(pc.len())).rev() {
-                let key = &pc[..len];
-                if let Ok(i) = self.prefixes.binary_search_by(|(p, _)| (**p).cmp(key)) {
+                let key = pack_prefix(&pc[..len]);
+                if let Ok(i) = self.prefixes.binary_search_by(|(p, _)| p.cmp(&key)) {
                     return Some(self.prefixes[i].1);
                 }
             }
@@ -662,6 +676,7 @@ impl Compiler {
         let segments = self.segments(src, &service_by_code);
         self.warn_unreachable(&services, &charts);
         let base = base?;
+        let zones_by_country = zones_by_country(&charts);
         let hash8: String = src.content_hash.chars().take(8).collect();
         let rows = src.services.len()
             + src.zones.len()
@@ -683,6 +698,12 @@ impl Compiler {
             service_by_code,
             carriers,
             charts,
+            band_weights: bands
+                .iter()
+                .map(|b| u32::try_from(b.max_weight_g).unwrap_or(u32::MAX))
+                .collect(),
+            zones_by_country,
+
             bands,
             rate_scale,
             surcharges,
@@ -840,7 +861,7 @@ impl Compiler {
                 None => cz.whole = Some(hit),
                 Some(p) => {
                     cz.prefix_len_max = cz.prefix_len_max.max(p.as_str().len());
-                    cz.prefixes.push((p.as_str().into(), hit));
+                    cz.prefixes.push((pack_prefix(p.as_str()), hit));
                 }
             }
         }
@@ -967,7 +988,7 @@ impl Compiler {
                 min_chargeable_g,
                 weight_step_g: weight_step_g.unwrap_or(1),
                 validity: window,
-                zone_bands: vec![(0, 0); charts[chart].zones.len()],
+                zone_bands: vec![ZoneBands::default(); charts[chart].zones.len()],
                 surcharges_any_country: Vec::new(),
                 surcharges_by_country: HashMap::new(),
             });
@@ -1096,7 +1117,11 @@ impl Compiler {
                     per_kg: r.per_kg,
                 });
             }
-            services[si].zone_bands[zone as usize] = (start, bands.len() as u32 - start);
+            services[si].zone_bands[zone as usize] = ZoneBands {
+                start,
+                len: bands.len() as u32 - start,
+                max_weight_g: group.last().map_or(0, |k| k.2),
+            };
         }
         (bands, rate_scale, exact_only)
     }
@@ -1590,8 +1615,8 @@ impl Compiler {
         let mut priced: Vec<Vec<bool>> =
             charts.iter().map(|c| vec![false; c.zones.len()]).collect();
         for s in services {
-            for (zi, (_, len)) in s.zone_bands.iter().enumerate() {
-                priced[s.chart as usize][zi] |= *len > 0;
+            for (zi, zb) in s.zone_bands.iter().enumerate() {
+                priced[s.chart as usize][zi] |= zb.len > 0;
             }
         }
         for (ci, chart) in charts.iter().enumerate() {
@@ -1610,7 +1635,7 @@ impl Compiler {
             }
         }
         for s in services {
-            if s.zone_bands.iter().all(|(_, len)| *len == 0) {
+            if s.zone_bands.iter().all(|zb| zb.len == 0) {
                 self.report.warning(
                     "services",
                     None,
@@ -1623,6 +1648,19 @@ impl Compiler {
             }
         }
     }
+}
+
+/// The charts' country rows, indexed by country first.
+fn zones_by_country(charts: &[Chart]) -> HashMap<Country, Vec<(u32, CountryZones)>> {
+    let mut out: HashMap<Country, Vec<(u32, CountryZones)>> = HashMap::new();
+    for (i, chart) in charts.iter().enumerate() {
+        for (country, cz) in &chart.by_country {
+            out.entry(*country)
+                .or_default()
+                .push((i as u32, cz.clone()));
+        }
+    }
+    out
 }
 
 /// `x` as an integer at `scale` decimals, when exact and within 64 bits.

@@ -193,6 +193,20 @@ impl Book {
         let req = ctx.req;
         scratch.zone_cache.clear();
         scratch.zone_cache.resize(self.charts.len(), None);
+        // Every chart with rows for the destination, in one pass; the other charts can only
+        // serve it through `*` rows, looked up when a service asks.
+        if let Some(charts) = self.zones_by_country.get(&req.dest_country) {
+            let pc = req.dest_postcode.as_ref();
+            for (chart, cz) in charts {
+                let any = || {
+                    self.charts[*chart as usize]
+                        .any_country
+                        .as_ref()
+                        .and_then(|a| a.lookup(pc))
+                };
+                scratch.zone_cache[*chart as usize] = Some(cz.lookup(pc).or_else(any));
+            }
+        }
         scratch.value_cache.clear();
         scratch.value_cache.resize(self.fx.rates.len(), None);
         self.resolve_named(req, scratch);
@@ -259,8 +273,11 @@ impl Book {
         if s.origin != req.origin_country {
             reasons.insert(Reason::OriginMismatch);
         }
+        // Charts with rows for the destination were filled in by `run`; the rest have only
+        // their `*` rows.
         let zone = *scratch.zone_cache[s.chart as usize].get_or_insert_with(|| {
-            self.charts[s.chart as usize].zone_for(req.dest_country, req.dest_postcode.as_ref())
+            let any = self.charts[s.chart as usize].any_country.as_ref();
+            any.and_then(|cz| cz.lookup(req.dest_postcode.as_ref()))
         });
         if zone.is_none() {
             reasons.insert(Reason::DestinationNotServed);
@@ -316,10 +333,29 @@ impl Book {
             return (reasons, None);
         };
         let chargeable_g = chargeable_weight_g(s, req, ctx.volume_mm3, ctx.longest_mm);
-        let (start, len) = s.zone_bands[zone.zone as usize];
-        let bands = &self.bands[start as usize..(start + len) as usize];
-        let at = bands.partition_point(|b| b.max_weight_g < chargeable_g);
-        match bands.get(at) {
+        let zb = s.zone_bands[zone.zone as usize];
+        if zb.len == 0 || chargeable_g > zb.max_weight_g {
+            reasons.insert(Reason::NoRate);
+            return (reasons, None);
+        }
+        // Only a service that can still carry the parcel needs its band.
+        if !reasons.is_empty() {
+            return (reasons, None);
+        }
+        let (start, end) = (zb.start as usize, (zb.start + zb.len) as usize);
+        // Bands are few (tens) and contiguous: a forward scan reads them in order, which the
+        // prefetcher streams, where a binary search would wait on scattered cache misses.
+        // `chargeable_g ≤ max_weight_g` of the zone, so a band is always found.
+        // Weights above u32::MAX are saturated, which compares exactly while chargeable_g
+        // fits 32 bits; heavier parcels compare the full weights.
+        let offset = match u32::try_from(chargeable_g) {
+            Ok(g) => self.band_weights[start..end].iter().position(|w| *w >= g),
+            Err(_) => self.bands[start..end]
+                .iter()
+                .position(|b| b.max_weight_g >= chargeable_g),
+        };
+        let at = start + offset.unwrap_or(end - start);
+        match self.bands.get(at) {
             None => {
                 reasons.insert(Reason::NoRate);
                 (reasons, None)

@@ -14,6 +14,11 @@ use proptest::prelude::{
     ProptestConfig, Strategy as _, any, prop, prop_assert, prop_assert_eq, proptest,
 };
 
+/// A percentage with two decimals, 0 to `max_hundredths` / 100 %.
+fn percent(max_hundredths: i64) -> impl proptest::strategy::Strategy<Value = Decimal> {
+    (0..=max_hundredths).prop_map(|m| Decimal::new(m, 2))
+}
+
 fn decimal(
     max_mantissa: i64,
     max_scale: u32,
@@ -75,7 +80,7 @@ fn price_row() -> impl proptest::strategy::Strategy<Value = PriceRow> {
         prop::sample::select(vec!["*", "acme"]),
         prop::sample::select(vec!["*", "A-ECO", "A-TRK", "B-JPY"]),
         prop::sample::select(vec!["*", "DE", "GB"]),
-        decimal(5_000, 2),
+        percent(5_000),
         decimal(50_000, 3),
         prop::sample::select(vec!["USD", "EUR", "JPY", "KWD"]),
     )
@@ -99,8 +104,8 @@ fn customs_row(
         prop::option::of(decimal(50_000, 2)),
         prop::option::of(decimal(5_000, 2)),
         prop::option::of(decimal(50_000, 2)),
-        decimal(3_000, 2),
-        decimal(3_000, 2),
+        percent(3_000),
+        percent(3_000),
         prop::option::of(decimal(1_000, 2)),
         any::<bool>(),
         any::<bool>(),
@@ -129,7 +134,7 @@ fn random_book() -> impl proptest::strategy::Strategy<Value = SourceBook> {
         prop::collection::vec(price_row(), 0..5),
         customs_row("DE", "EUR"),
         customs_row("GB", "GBP"),
-        prop::collection::vec(("61|6109|85|8517", decimal(2_000, 2)), 0..3),
+        prop::collection::vec(("61|6109|85|8517", percent(2_000)), 0..3),
     )
         .prop_map(
             |(increments, rates, surcharges, prices, de, gb, duty_rates)| {
@@ -266,7 +271,12 @@ fn random_request() -> impl proptest::strategy::Strategy<Value = Request> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    // A fixed seed: CI runs the same 2000 cases every time (hermetic), failures reproduce.
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x0c05_5d0c),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn the_fast_path_equals_the_exact_definition(src in random_book(), r in random_request()) {
