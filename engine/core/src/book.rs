@@ -871,7 +871,7 @@ impl Compiler {
                 .values_mut()
                 .chain(chart.any_country.as_mut())
             {
-                cz.prefixes.sort_by(|a, b| a.0.cmp(&b.0));
+                cz.prefixes.sort_by_key(|a| a.0);
             }
         }
         charts

@@ -359,9 +359,9 @@ fn no_book() -> (Outcome, ApiError) {
     )
 }
 
-fn limit(state: &AppState, principal: &Principal, cost: u32) -> Result<(), (Outcome, ApiError)> {
+fn limit(state: &AppState, principal: &Principal, tokens: u32) -> Result<(), (Outcome, ApiError)> {
     state
-        .take_token(&principal.key_id, cost)
+        .take_token(&principal.key_id, tokens)
         .map_err(|seconds| {
             let mut e = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -350,7 +350,7 @@ impl AppState {
     }
 
     /// Takes one token of the key's bucket; `Err(seconds)` to wait when empty.
-    pub fn take_token(&self, key: &str, cost: u32) -> Result<(), u64> {
+    pub fn take_token(&self, key: &str, tokens_needed: u32) -> Result<(), u64> {
         let (rate, burst) = (
             f64::from(self.config.rate_limit_per_s),
             f64::from(self.config.rate_limit_burst.max(1)),
@@ -366,12 +366,12 @@ impl AppState {
         let refill = now.duration_since(bucket.at).as_secs_f64() * rate;
         bucket.tokens = (bucket.tokens + refill).min(burst);
         bucket.at = now;
-        let cost = f64::from(cost);
-        if bucket.tokens >= cost {
-            bucket.tokens -= cost;
+        let tokens_needed = f64::from(tokens_needed);
+        if bucket.tokens >= tokens_needed {
+            bucket.tokens -= tokens_needed;
             Ok(())
         } else {
-            Err(((cost - bucket.tokens) / rate).ceil().max(1.0) as u64)
+            Err(((tokens_needed - bucket.tokens) / rate).ceil().max(1.0) as u64)
         }
     }
 
