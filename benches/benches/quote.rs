@@ -41,6 +41,12 @@ fn quote_benches(c: &mut Criterion) {
     demo.quote_into(&req, &mut scratch, &mut quote)
         .expect("the demo request quotes");
     assert!(!quote.options.is_empty(), "the demo request has options");
+    eprintln!(
+        "quote/demo prices {} options ({} cost lines) and explains {} excluded services",
+        quote.options.len(),
+        quote.lines.len(),
+        quote.excluded.len()
+    );
     group.bench_function("demo", |b| {
         b.iter(|| {
             demo.quote_into(black_box(&req), &mut scratch, &mut quote)

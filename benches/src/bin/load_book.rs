@@ -32,10 +32,10 @@ const USAGE: &str = "usage: load_book [--runs N] [--dir BOOK_DIR]";
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // Internal: `--child split|load_dir DIR` is one measured load in this (fresh) process.
-    if let [flag, mode, dir] = args.as_slice() {
-        if flag == "--child" {
-            return child(mode, Path::new(dir));
-        }
+    if let [flag, mode, dir] = args.as_slice()
+        && flag == "--child"
+    {
+        return child(mode, Path::new(dir));
     }
     let (mut runs, mut dir) = (1usize, None);
     let mut it = args.iter();
