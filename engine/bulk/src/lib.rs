@@ -9,6 +9,9 @@
 //!   output formats chosen by extension, independently.
 //! - [`route_ndjson_line`] and [`route_csv_record`] route one row for the HTTP bulk endpoint,
 //!   which streams; [`OutRow`] renders as a CSV line or a JSON line.
+//! - [`diff_file`] is the what-if before activating a book (`crossdock book diff`, and
+//!   `GET /v1/rate-books/{id}/diff`): the same file re-priced with two books, the changes
+//!   grouped by service and destination ([`diff`]).
 //!
 //! How a job runs: a reader thread decodes the input a batch at a time
 //! ([`RouteOptions::batch_rows`] rows), the batch is priced in parallel on a rayon pool with
@@ -36,6 +39,7 @@
 
 mod cell;
 mod columns;
+pub mod diff;
 mod out;
 mod parquet_in;
 mod parse;
@@ -44,6 +48,7 @@ mod route;
 mod sink;
 mod source;
 
+pub use diff::{DiffReport, diff_file};
 pub use out::{OutRow, csv_header_line};
 pub use progress::terminal_progress;
 pub use route::{Outcome, Routed, Status};

@@ -3,6 +3,7 @@
 //!
 //! - `crossdock quote --book DIR` prices JSON Lines requests from stdin, one answer per line.
 //! - `crossdock book check DIR` prints a rate book's check report; exit 0 only if usable.
+//! - `crossdock book diff OLD NEW --replay FILE` re-prices parcels with two books (what-if).
 //! - `crossdock serve` runs the HTTP server (the demo book on 127.0.0.1:8080 by default).
 //! - `crossdock keys create|list|revoke` manages API keys in the store.
 //! - `crossdock book publish|activate|rollback|status` talks to a running server.
@@ -25,6 +26,11 @@ usage:
       Reads quote requests (JSON Lines) on stdin; writes one JSON answer or error per line.
   crossdock book check DIR [--json] [LIMITS]
       Checks a rate book; prints every problem; exit status 0 only for a usable book.
+  crossdock book diff OLD_DIR NEW_DIR --replay FILE [--out FILE] [--top N] [--json]
+                  [--strategy S] [--threads N] [--today YYYY-MM-DD] [LIMITS]
+      What-if: re-prices a Parquet or CSV parcel file (the route columns) with both books and
+      prints, per service and destination, parcels changing service, cost and sell deltas
+      and parcels becoming unroutable; --out writes every group as .csv or .parquet.
   crossdock route --book DIR --in FILE --out FILE [--strategy cheapest|fastest|best_value]
                   [--threads N] [--today YYYY-MM-DD] [LIMITS]
       Pre-routes a Parquet or CSV parcel file (quote-api.md, section Bulk files) into a Parquet or
@@ -50,6 +56,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("quote") => quote(&args[1..]),
         Some("book") if args.get(1).map(String::as_str) == Some("check") => check(&args[2..]),
+        Some("book") if args.get(1).map(String::as_str) == Some("diff") => diff(&args[2..]),
         Some("book")
             if matches!(
                 args.get(1).map(String::as_str),
@@ -267,6 +274,99 @@ fn route(args: &[String]) -> Result<ExitCode, String> {
         summary.unroutable,
         summary.invalid,
         book.label()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads a book for a command, printing its report when it is refused.
+fn load_book_for(
+    what: &str,
+    dir: &std::path::Path,
+    limits: &Limits,
+) -> Result<crossdock_engine::Book, String> {
+    match load_dir(dir, limits) {
+        Ok(loaded) => Ok(loaded.book),
+        Err(report) => {
+            print_report(&report, &mut std::io::stderr().lock());
+            Err(format!("{what} rate book {} is refused", dir.display()))
+        }
+    }
+}
+
+fn diff(args: &[String]) -> Result<ExitCode, String> {
+    let (mut replay, mut output, mut strategy, mut threads, mut top, mut rest) =
+        (None, None, None, None, 40usize, Vec::new());
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--replay" => replay = Some(PathBuf::from(value("--replay")?)),
+            "--out" => output = Some(PathBuf::from(value("--out")?)),
+            "--strategy" => {
+                let v = value("--strategy")?;
+                strategy = Some(crossdock_engine::Strategy::parse(&v).ok_or_else(|| {
+                    format!("--strategy {v:?} is not cheapest, fastest or best_value")
+                })?);
+            }
+            "--threads" => {
+                let v = value("--threads")?;
+                threads = Some(
+                    v.parse::<usize>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| format!("--threads {v:?} is not a number above 0"))?,
+                );
+            }
+            "--top" => {
+                let v = value("--top")?;
+                top = v
+                    .parse::<usize>()
+                    .map_err(|_| format!("--top {v:?} is not a number"))?;
+            }
+            _ => rest.push(arg.clone()),
+        }
+    }
+    let o = parse_options(&rest)?;
+    let [old_dir, new_dir] = o.positional.as_slice() else {
+        return Err(format!("book diff needs OLD_DIR and NEW_DIR\n\n{USAGE}"));
+    };
+    let replay = replay.ok_or("book diff needs --replay FILE (a Parquet or CSV parcel file)")?;
+    if let Some(out) = &output {
+        crossdock_bulk::diff::check_output_path(out).map_err(|e| e.to_string())?;
+    }
+    let old = load_book_for("old", std::path::Path::new(old_dir), &o.limits)?;
+    let new = load_book_for("new", std::path::Path::new(new_dir), &o.limits)?;
+    let mut options = crossdock_bulk::RouteOptions::new(o.today.unwrap_or_else(today_utc));
+    options.strategy = strategy.unwrap_or(options.strategy);
+    options.threads = threads;
+    let mut progress = crossdock_bulk::terminal_progress();
+    let report = crossdock_bulk::diff_file(&old, &new, &replay, &options, &mut progress)
+        .map_err(|e| e.to_string())?;
+    if let Some(out) = &output {
+        crossdock_bulk::diff::write_groups(&report, out).map_err(|e| e.to_string())?;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let text = if o.json {
+        format!("{}\n", crossdock_bulk::diff::report_json(&report))
+    } else {
+        crossdock_bulk::diff::render_table(&report, top)
+    };
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("writing stdout: {e}"))?;
+    eprintln!(
+        "{} rows re-priced with both books in {:.2} s{}",
+        report.rows,
+        report.seconds,
+        output
+            .as_ref()
+            .map(|p| format!("; groups written to {}", p.display()))
+            .unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -172,3 +172,135 @@ fn the_cli_answers_exactly_as_the_library() {
     }
     assert_eq!(out.lines().count(), requests.len());
 }
+
+/// `crossdock book diff`: the demo book against the demo book a month on, replaying sample
+/// parcels; a table on stdout, every group in the `--out` file, and clear refusals.
+#[test]
+fn book_diff_prints_the_changes_and_writes_every_group() {
+    let dir = std::env::temp_dir().join(format!("crossdock-cli-diff-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let next = dir.join("next");
+    crossdock_bookgen::write_demo_next(&next).unwrap();
+    let replay = dir.join("parcels.csv");
+    let mut csv = String::from("id,origin_country,dest_country,weight_g,currency\n");
+    // Heavy parcels to Germany: SW-ECO-TRK may carry them today, not above 2 kg next month.
+    for (i, weight) in [500, 1500, 2500, 4000, 8000, 12000].iter().enumerate() {
+        csv.push_str(&format!("p{i},CN,DE,{weight},EUR\n"));
+    }
+    csv.push_str("bad,CN,de,700,EUR\n");
+    std::fs::write(&replay, csv).unwrap();
+    let (demo_dir, next_dir, replay_path) = (
+        demo().display().to_string(),
+        next.display().to_string(),
+        replay.display().to_string(),
+    );
+    let out = dir.join("groups.csv");
+    let out_path = out.display().to_string();
+    let args = [
+        "book",
+        "diff",
+        &demo_dir,
+        &next_dir,
+        "--replay",
+        &replay_path,
+        "--out",
+        &out_path,
+        "--today",
+        "2026-11-24",
+    ];
+    let (code, stdout, stderr) = crossdock(&args, "");
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("what-if: demo-2026-11@"), "{stdout}");
+    assert!(stdout.contains("-> demo-next-2026-12@"), "{stdout}");
+    assert!(
+        stdout.contains("7 rows: 6 parcels priced by both books"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("invalid rows: 1 under both books"),
+        "{stdout}"
+    );
+    let groups = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        groups.starts_with("service,dest_country,currency,parcels,changed,"),
+        "{groups}"
+    );
+    let parcels: u64 = groups
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(parcels, 6, "{groups}");
+
+    // The same with --json: one document whose counts match the table.
+    let mut json_args = args[..6].to_vec();
+    json_args.extend(["--json", "--today", "2026-11-24"]);
+    let (code, stdout, _) = crossdock(&json_args, "");
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        (
+            doc["rows"].as_u64(),
+            doc["parcels"].as_u64(),
+            doc["invalid"].as_u64()
+        ),
+        (Some(7), Some(6), Some(1))
+    );
+
+    // Refusals name what is wrong, exit 2, and write nothing.
+    let bad_out = dir.join("groups.txt").display().to_string();
+    let cases: [(Vec<&str>, &str); 4] = [
+        (vec!["book", "diff", &demo_dir, &next_dir], "--replay"),
+        (
+            vec!["book", "diff", &demo_dir, "--replay", &replay_path],
+            "OLD_DIR and NEW_DIR",
+        ),
+        (
+            vec![
+                "book",
+                "diff",
+                &demo_dir,
+                &next_dir,
+                "--replay",
+                &replay_path,
+                "--out",
+                &bad_out,
+            ],
+            ".parquet or .csv",
+        ),
+        (
+            vec![
+                "book",
+                "diff",
+                &demo_dir,
+                &next_dir,
+                "--replay",
+                "/no/such/parcels.csv",
+            ],
+            "/no/such/parcels.csv",
+        ),
+    ];
+    for (args, says) in cases {
+        let (code, _, stderr) = crossdock(&args, "");
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(!dir.join("groups.txt").exists());
+    let (code, _, stderr) = crossdock(
+        &[
+            "book",
+            "diff",
+            "/no/such/book",
+            &next_dir,
+            "--replay",
+            &replay_path,
+        ],
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("old rate book /no/such/book is refused"),
+        "{stderr}"
+    );
+}

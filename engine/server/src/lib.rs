@@ -27,7 +27,7 @@ pub use state::{AppState, Clock, SystemClock};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use crossdock_store::Store;
 use std::sync::Arc;
 
@@ -60,6 +60,12 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/rate-books/rollback", post(routes::rollback_book))
         .route("/v1/rate-books/{id}", get(routes::get_book))
         .route("/v1/rate-books/{id}/activate", post(routes::activate_book))
+        .route("/v1/rate-books/{id}/diff", get(routes::diff_book))
+        .route(
+            "/v1/replays/{name}",
+            put(routes::put_replay).layer(DefaultBodyLimit::max(c.upload_bytes_max)),
+        )
+        .route("/v1/replays", get(routes::list_replays))
         .route(
             "/v1/keys",
             post(routes::create_key)

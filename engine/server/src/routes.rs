@@ -711,6 +711,214 @@ pub async fn rollback_book(
     ))
 }
 
+// ---------------------------------------------------------------------------------------
+// What-if: replay sets and book diffs
+
+/// The largest replay set name; names are `[A-Za-z0-9._-]`, ending `.parquet` or `.csv`.
+const REPLAY_NAME_MAX: usize = 100;
+
+fn replay_name(name: &str) -> Result<&str, ApiError> {
+    let bad = |why: &str| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "replay",
+            format!("{name:?} {why}"),
+        )
+    };
+    if name.is_empty() || name.len() > REPLAY_NAME_MAX {
+        return Err(bad(&format!("must be 1 to {REPLAY_NAME_MAX} characters")));
+    }
+    if name.starts_with('.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(bad(
+            "may hold only letters, digits, '.', '_' and '-', and not start with '.'",
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    if !(lower.ends_with(".parquet") || lower.ends_with(".csv")) {
+        return Err(bad("must end in .parquet or .csv"));
+    }
+    Ok(name)
+}
+
+/// `PUT /v1/replays/{name}`: stores a parcel file (the bulk columns, Parquet or CSV by the
+/// name's extension) for what-ifs, replacing one of the same name. Its header is checked
+/// before it is kept.
+pub async fn put_replay(
+    State(state): State<AppStateRef>,
+    principal: Principal,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require(&principal, &[Role::Analyst])?;
+    let name = replay_name(&name)?.to_owned();
+    let body = body.map_err(ApiError::body)?;
+    let dir = state.replay_dir(principal.tenant);
+    let size = body.len();
+    let echo = name.clone();
+    let stored = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
+        std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+        // Written under a temporary name, checked, then renamed: a reader never sees half a file.
+        let temp = dir.join(format!(".upload-{}-{name}", std::process::id()));
+        std::fs::write(&temp, &body).map_err(ApiError::internal)?;
+        let rows = crossdock_bulk::diff::check_replay(&temp).map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_replay",
+                "body",
+                e.to_string().replace(&temp.display().to_string(), &name),
+            )
+        })?;
+        std::fs::rename(&temp, dir.join(&name)).map_err(ApiError::internal)?;
+        Ok(rows)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(json(
+        StatusCode::CREATED,
+        serde_json::json!({"replay": echo, "size_bytes": size, "rows": stored}),
+    ))
+}
+
+/// `GET /v1/replays`: the tenant's replay sets.
+pub async fn list_replays(
+    State(state): State<AppStateRef>,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    require(&principal, &[Role::Analyst])?;
+    let dir = state.replay_dir(principal.tenant);
+    let mut sets = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if replay_name(&name).is_err() {
+                continue;
+            }
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            sets.push(serde_json::json!({"name": name, "size_bytes": size}));
+        }
+    }
+    sets.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    Ok(json(StatusCode::OK, serde_json::json!({ "replays": sets })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    replay: Option<String>,
+    format: Option<String>,
+    strategy: Option<String>,
+    top: Option<usize>,
+}
+
+/// `GET /v1/rate-books/{id}/diff?replay=NAME`: re-prices the replay set with the book in
+/// force (old) and book `id` (new). `format=json` (default), `csv` (every group) or `text`
+/// (the table `crossdock book diff` prints). One what-if runs at a time, on one thread.
+pub async fn diff_book(
+    State(state): State<AppStateRef>,
+    principal: Principal,
+    Path(id): Path<String>,
+    query: Result<Query<DiffQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    require(&principal, &[Role::Analyst])?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "query",
+            e.body_text(),
+        )
+    })?;
+    let id = parse_id(&id)?;
+    let replay = query.replay.as_deref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "replay",
+            "is required: the name of a replay set (PUT /v1/replays/{name})",
+        )
+    })?;
+    let path = state
+        .replay_dir(principal.tenant)
+        .join(replay_name(replay)?);
+    if !path.is_file() {
+        return Err(ApiError::not_found("replay set"));
+    }
+    let format = query.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "csv" | "text") {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "format",
+            format!("{format:?} is not json, csv or text"),
+        ));
+    }
+    let mut options = crossdock_bulk::RouteOptions::new(state.clock.today());
+    if let Some(s) = &query.strategy {
+        options.strategy = crossdock_engine::Strategy::parse(s).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "strategy",
+                format!("{s:?} is not cheapest, fastest or best_value"),
+            )
+        })?;
+    }
+    options.threads = Some(1);
+    let new = state.stored_book(principal.tenant, id).await?;
+    let _permit = state
+        .diff_permit
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
+    let old = state
+        .live_book(principal.tenant)
+        .ok_or_else(|| no_book().1)?;
+    let replay_label = replay.to_owned();
+    let report = tokio::task::spawn_blocking(move || {
+        crossdock_bulk::diff_file(&old.book, &new, &path, &options, &mut |_| {})
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_replay",
+            "replay",
+            e.to_string().replace(
+                &state
+                    .replay_dir(principal.tenant)
+                    .join(&replay_label)
+                    .display()
+                    .to_string(),
+                &replay_label,
+            ),
+        )
+    })?;
+    Ok(match format {
+        "csv" => (
+            [(header::CONTENT_TYPE, "text/csv")],
+            crossdock_bulk::diff::groups_csv(&report),
+        )
+            .into_response(),
+        "text" => (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            crossdock_bulk::diff::render_table(&report, query.top.unwrap_or(40)),
+        )
+            .into_response(),
+        _ => {
+            let mut doc = crossdock_bulk::diff::report_json(&report);
+            doc["replay"] = serde_json::Value::from(replay_label);
+            json(StatusCode::OK, doc)
+        }
+    })
+}
+
 #[derive(Deserialize)]
 pub struct AuditQuery {
     limit: Option<usize>,

@@ -59,6 +59,9 @@ pub struct AppState {
     keys: DashMap<[u8; 32], (Instant, Option<KeyRecord>)>,
     buckets: DashMap<String, Bucket>,
     activation_locks: DashMap<i64, Arc<tokio::sync::Mutex<()>>>,
+    /// What-if runs are whole-file jobs: one at a time, on one thread, so quoting keeps
+    /// the other cores.
+    pub diff_permit: tokio::sync::Semaphore,
 }
 
 /// A token bucket: `tokens` refill at the configured rate up to the burst.
@@ -101,6 +104,7 @@ impl AppState {
             keys: DashMap::new(),
             buckets: DashMap::new(),
             activation_locks: DashMap::new(),
+            diff_permit: tokio::sync::Semaphore::new(1),
         }
     }
 
@@ -236,6 +240,19 @@ impl AppState {
                 Ok((record, new, report))
             }
         }
+    }
+
+    /// A stored book of the tenant, compiled; `NotFound` for another tenant's.
+    pub async fn stored_book(&self, tenant: TenantId, id: BookId) -> Result<Arc<Book>, BookError> {
+        self.compiled_book(tenant, id).await
+    }
+
+    /// Where a tenant's replay sets (parcel files for what-ifs) are kept.
+    pub fn replay_dir(&self, tenant: TenantId) -> std::path::PathBuf {
+        self.config
+            .data_dir
+            .join("replays")
+            .join(tenant.0.to_string())
     }
 
     /// A stored book, compiled (cached after the first time).

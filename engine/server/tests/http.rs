@@ -982,3 +982,173 @@ async fn bulk_route_streams_one_answer_per_parcel_in_ndjson_and_csv() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn what_if_diffs_a_stored_book_against_the_one_in_force() {
+    let h = harness().await;
+    let next = temp_dir("demo-next");
+    crossdock_bookgen::write_demo_next(&next).unwrap();
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/rate-books",
+        Some(&h.admin),
+        pack_dir(&next).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = json(&body)["id"].as_i64().unwrap();
+
+    // A replay set: heavy parcels to Germany, and one bad row.
+    let mut csv = String::from("id,origin_country,dest_country,weight_g,currency\n");
+    for (i, weight) in [500, 1500, 2500, 4000, 8000, 12000].iter().enumerate() {
+        csv.push_str(&format!("p{i},CN,DE,{weight},EUR\n"));
+    }
+    csv.push_str("bad,CN,de,700,EUR\n");
+    let (status, body, _) = call(
+        &h.app,
+        "PUT",
+        "/v1/replays/de-heavy.csv",
+        Some(&h.admin),
+        csv.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(json(&body)["rows"], 7);
+    let (_, body, _) = call(&h.app, "GET", "/v1/replays", Some(&h.admin), "").await;
+    assert_eq!(json(&body)["replays"][0]["name"], "de-heavy.csv", "{body}");
+
+    let uri = format!("/v1/rate-books/{id}/diff?replay=de-heavy.csv");
+    let (status, body, _) = call(&h.app, "GET", &uri, Some(&h.admin), "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let doc = json(&body);
+    assert!(
+        doc["old_book"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo-2026-11@"),
+        "{body}"
+    );
+    assert!(
+        doc["new_book"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo-next-2026-12@"),
+        "{body}"
+    );
+    assert_eq!(
+        (
+            doc["rows"].as_u64(),
+            doc["parcels"].as_u64(),
+            doc["invalid"].as_u64()
+        ),
+        (Some(7), Some(6), Some(1))
+    );
+    let parcels: u64 = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["parcels"].as_u64().unwrap())
+        .sum();
+    assert_eq!(parcels, 6);
+
+    // The same answer as CSV (one line per group) and as the CLI's table.
+    let (status, body, _) = call(
+        &h.app,
+        "GET",
+        &format!("{uri}&format=csv"),
+        Some(&h.admin),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.starts_with("service,dest_country,currency,parcels,changed,"),
+        "{body}"
+    );
+    assert_eq!(
+        body.lines().count(),
+        doc["groups"].as_array().unwrap().len() + 1
+    );
+    let (_, body, _) = call(
+        &h.app,
+        "GET",
+        &format!("{uri}&format=text"),
+        Some(&h.admin),
+        "",
+    )
+    .await;
+    assert!(
+        body.contains("7 rows: 6 parcels priced by both books"),
+        "{body}"
+    );
+
+    // Bad questions are named; other tenants and shippers get nothing.
+    let cases: [(&str, Option<&str>, StatusCode); 8] = [
+        (
+            &format!("/v1/rate-books/{id}/diff"),
+            Some(&h.admin),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &format!("/v1/rate-books/{id}/diff?replay=nope.csv"),
+            Some(&h.admin),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &format!("/v1/rate-books/{id}/diff?replay=../x.csv"),
+            Some(&h.admin),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &format!("{uri}&format=xml"),
+            Some(&h.admin),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            &format!("{uri}&colour=red"),
+            Some(&h.admin),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/v1/rate-books/999999/diff?replay=de-heavy.csv",
+            Some(&h.admin),
+            StatusCode::NOT_FOUND,
+        ),
+        (&uri, Some(&h.other), StatusCode::NOT_FOUND),
+        (&uri, Some(&h.shipper), StatusCode::FORBIDDEN),
+    ];
+    for (uri, key, want) in cases {
+        let (status, body, _) = call(&h.app, "GET", uri, key, "").await;
+        assert_eq!(status, want, "{uri}: {body}");
+        assert!(json(&body)["problems"].is_array(), "{body}");
+    }
+    // A replay upload that is not a parcel file, or has a bad name, is refused and not kept.
+    let (status, body, _) = call(
+        &h.app,
+        "PUT",
+        "/v1/replays/x.csv",
+        Some(&h.admin),
+        "id,weight_g\n1,2\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body.contains("origin_country") && !body.contains("upload"),
+        "{body}"
+    );
+    let (status, _, _) = call(&h.app, "PUT", "/v1/replays/x.exe", Some(&h.admin), csv).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, body, _) = call(&h.app, "GET", "/v1/replays", Some(&h.admin), "").await;
+    assert_eq!(
+        json(&body)["replays"].as_array().unwrap().len(),
+        1,
+        "{body}"
+    );
+    let (_, body, _) = call(&h.app, "GET", "/v1/replays", Some(&h.other), "").await;
+    assert_eq!(
+        json(&body)["replays"].as_array().unwrap().len(),
+        0,
+        "{body}"
+    );
+}

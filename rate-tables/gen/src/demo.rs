@@ -26,6 +26,8 @@ const BASE_CURRENCY: &str = "USD";
 const NOTES: &str = "Demo rate book for crossdock: 17 fictional cross-border services from \
 China and Hong Kong to 46 destinations, with customs rules as of 2026. Carriers and prices are \
 invented for illustration; regenerate with `cargo run -p crossdock-bookgen -- demo rate-tables/demo`.";
+/// The name of the demo book a month on ([`next_book`]).
+const NEXT_NAME: &str = "demo-next-2026-12";
 /// Seeds the weekly fuel percentages; the rest of the book is written out by hand.
 const FUEL_SEED: u64 = 202_611;
 
@@ -1585,6 +1587,29 @@ fn duty_rate_rows() -> Vec<DutyRateRow<'static>> {
 // Assembly
 
 pub(crate) fn book() -> Result<Book, Error> {
+    book_of(Variant::Demo)
+}
+
+/// The demo book a month on, for what-if examples and tests (`crossdock book diff`): the
+/// same book but for two changes an analyst would want to see before activating it.
+pub(crate) fn next_book() -> Result<Book, Error> {
+    book_of(Variant::Next)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Demo,
+    /// `XB-EU-TRK` 15 % dearer (fees and per-kg prices) and `SW-ECO-TRK` limited to 2 kg.
+    Next,
+}
+
+/// The service [`Variant::Next`] makes dearer, and by how many percent.
+const NEXT_DEARER: (&str, i128) = ("XB-EU-TRK", 115);
+/// The service [`Variant::Next`] limits, and its new maximum weight.
+const NEXT_LIMITED: (&str, i32) = ("SW-ECO-TRK", 2_000);
+
+fn book_of(variant: Variant) -> Result<Book, Error> {
+    let next = variant == Variant::Next;
     let charts = charts();
     let chart_of = |name: &str| -> &Chart {
         charts
@@ -1597,11 +1622,22 @@ pub(crate) fn book() -> Result<Book, Error> {
     let mut rates = Rates::with_capacity(4_096);
     let mut segments = Segments::with_capacity(SERVICES.len() * 5);
     for service in &SERVICES {
-        services.push(service.row);
+        let mut row = service.row;
+        if next && row.service_code == NEXT_LIMITED.0 {
+            row.max_weight_g = NEXT_LIMITED.1;
+        }
+        services.push(row);
         let chart = chart_of(service.row.zone_chart);
+        let decimals = currency_decimals(service.row.currency);
         for zone in &chart.zones {
-            for (max_weight_g, fixed, per_kg) in bands(&service.tariff, zone, service.row.currency)
+            for (max_weight_g, mut fixed, mut per_kg) in
+                bands(&service.tariff, zone, service.row.currency)
             {
+                if next && service.row.service_code == NEXT_DEARER.0 {
+                    // Both parts scale, so a heavier parcel still never costs less.
+                    fixed = fixed.mul_div_ceil(NEXT_DEARER.1, 100).ceil_to(decimals);
+                    per_kg = per_kg.mul_div_ceil(NEXT_DEARER.1, 100).ceil_to(decimals);
+                }
                 rates.push(RateRow {
                     service_code: service.row.service_code,
                     zone: zone.name,
@@ -1666,7 +1702,7 @@ pub(crate) fn book() -> Result<Book, Error> {
 
     Ok(Book {
         header: Header {
-            name: NAME.to_owned(),
+            name: if next { NEXT_NAME } else { NAME }.to_owned(),
             base_currency: BASE_CURRENCY.to_owned(),
             notes: NOTES.to_owned(),
         },

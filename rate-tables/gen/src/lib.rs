@@ -44,6 +44,13 @@ pub fn write_demo(dir: &Path) -> Result<(), Error> {
     demo::book()?.write(dir)
 }
 
+/// Writes the demo book a month on into `dir`: named `demo-next-2026-12`, with `XB-EU-TRK`
+/// 15 % dearer and `SW-ECO-TRK` limited to 2 kg. The other half of a what-if example
+/// (`crossdock book diff rate-tables/demo DIR --replay …`) and of the what-if tests.
+pub fn write_demo_next(dir: &Path) -> Result<(), Error> {
+    demo::next_book()?.write(dir)
+}
+
 /// Writes a synthetic book shaped by `spec` into `dir` and returns its row counts.
 pub fn write_synthetic(dir: &Path, spec: &SyntheticSpec) -> Result<SyntheticSummary, Error> {
     let book = synthetic::book(spec)?;

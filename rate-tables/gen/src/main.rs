@@ -2,26 +2,30 @@
 //!
 //! ```text
 //! bookgen demo OUT_DIR
+//! bookgen demo-next OUT_DIR
 //! bookgen synthetic OUT_DIR [--services N] [--destinations N] [--bands N] [--prefixes N] [--seed N]
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crossdock_bookgen::{SyntheticSpec, write_demo, write_synthetic};
+use crossdock_bookgen::{SyntheticSpec, write_demo, write_demo_next, write_synthetic};
 
 const USAGE: &str = "usage:
   bookgen demo OUT_DIR
+  bookgen demo-next OUT_DIR     (the demo book a month on: XB-EU-TRK +15 %, SW-ECO-TRK up to 2 kg)
   bookgen synthetic OUT_DIR [--services N] [--destinations N] [--bands N] [--prefixes N] [--seed N]";
 
 enum Command {
     Demo(PathBuf),
+    DemoNext(PathBuf),
     Synthetic(PathBuf, SyntheticSpec),
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
     match args {
         [command, dir] if command == "demo" => Ok(Command::Demo(PathBuf::from(dir))),
+        [command, dir] if command == "demo-next" => Ok(Command::DemoNext(PathBuf::from(dir))),
         [command, dir, options @ ..] if command == "synthetic" => {
             let mut spec = SyntheticSpec::default();
             let mut rest = options.iter();
@@ -60,6 +64,8 @@ fn main() -> ExitCode {
         Command::Demo(dir) => {
             write_demo(&dir).map(|()| println!("wrote the demo book to {}", dir.display()))
         }
+        Command::DemoNext(dir) => write_demo_next(&dir)
+            .map(|()| println!("wrote the demo book a month on to {}", dir.display())),
         Command::Synthetic(dir, spec) => write_synthetic(&dir, &spec).map(|summary| {
             println!("wrote a synthetic book to {} ({spec:?})", dir.display());
             for (table, rows) in &summary.rows_per_table {
