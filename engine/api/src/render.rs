@@ -20,18 +20,22 @@ pub fn render_quote(book: &Book, request: &Request, quote: &Quote) -> String {
             out.push(',');
         }
         let service = book.service(option.service);
-        let _ = write!(out, "{{\"rank\":{},\"service\":", option.rank);
+        out.push_str("{\"rank\":");
+        uint(&mut out, u64::from(option.rank));
+        out.push_str(",\"service\":");
         string(&mut out, &service.code);
         out.push_str(",\"carrier\":");
         string(&mut out, &service.carrier);
         money(&mut out, ",\"sell\":", currency, option.sell);
         money(&mut out, ",\"cost\":", currency, option.cost);
         money(&mut out, ",\"margin\":", currency, option.margin);
-        let _ = write!(
-            out,
-            ",\"chargeable_weight_g\":{},\"transit_days\":{{\"min\":{},\"max\":{}}},\"lines\":[",
-            option.chargeable_weight_g, option.transit_days_min, option.transit_days_max
-        );
+        out.push_str(",\"chargeable_weight_g\":");
+        uint(&mut out, option.chargeable_weight_g);
+        out.push_str(",\"transit_days\":{\"min\":");
+        uint(&mut out, u64::from(option.transit_days_min));
+        out.push_str(",\"max\":");
+        uint(&mut out, u64::from(option.transit_days_max));
+        out.push_str("},\"lines\":[");
         for (j, line) in quote.option_lines(option).iter().enumerate() {
             if j > 0 {
                 out.push(',');
@@ -77,7 +81,9 @@ pub fn render_quote(book: &Book, request: &Request, quote: &Quote) -> String {
                 if j > 0 {
                     out.push(',');
                 }
-                let _ = write!(out, "\"{}\"", reason.code());
+                out.push('"');
+                out.push_str(reason.code());
+                out.push('"');
             }
             out.push_str("]}");
         }
@@ -87,7 +93,9 @@ pub fn render_quote(book: &Book, request: &Request, quote: &Quote) -> String {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "\"{}\"", issue.code());
+        out.push('"');
+        out.push_str(issue.code());
+        out.push('"');
     }
     out.push_str("]}}");
     out
@@ -113,16 +121,60 @@ pub fn render_error(code: &str, problems: &[FieldProblem]) -> String {
     out
 }
 
+/// `key` then the amount as a JSON string with exactly the currency's decimals, as
+/// `Currency::write_minor` writes it (`"12.40"`, `"-0.35"`, `"1240"`), without the
+/// formatting machinery: an answer holds dozens of amounts.
 fn money(out: &mut String, key: &str, currency: crossdock_engine::Currency, minor: i64) {
     out.push_str(key);
     out.push('"');
-    currency.write_minor(minor, out);
+    if minor < 0 {
+        out.push('-');
+    }
+    let magnitude = minor.unsigned_abs();
+    let digits = currency.minor_digits();
+    if digits == 0 {
+        uint(out, magnitude);
+    } else {
+        let unit = 10u64.pow(digits);
+        uint(out, magnitude / unit);
+        out.push('.');
+        let mut fraction = [b'0'; 20];
+        let mut rest = magnitude % unit;
+        for slot in fraction[..digits as usize].iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        // ASCII digits only.
+        out.push_str(std::str::from_utf8(&fraction[..digits as usize]).unwrap_or_default());
+    }
     out.push('"');
+}
+
+/// A whole number in decimal.
+fn uint(out: &mut String, mut n: u64) {
+    let mut buffer = [0u8; 20];
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // ASCII digits only.
+    out.push_str(std::str::from_utf8(&buffer[at..]).unwrap_or_default());
 }
 
 /// A JSON string literal.
 fn string(out: &mut String, s: &str) {
     out.push('"');
+    // Codes and names rarely need escaping: copy them whole when they do not.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -137,4 +189,62 @@ fn string(out: &mut String, s: &str) {
         }
     }
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossdock_engine::Currency;
+
+    #[test]
+    fn amounts_and_numbers_are_written_as_write_minor_and_display_write_them() {
+        for code in ["EUR", "JPY", "KWD", "USD"] {
+            let currency = Currency::from_code(code).unwrap();
+            for minor in [
+                0,
+                1,
+                9,
+                10,
+                99,
+                100,
+                101,
+                1240,
+                -1,
+                -35,
+                -1240,
+                123_456_789,
+                i64::MAX,
+                i64::MIN,
+            ] {
+                let mut fast = String::new();
+                money(&mut fast, "", currency, minor);
+                assert_eq!(
+                    fast,
+                    format!("\"{}\"", currency.format_minor(minor)),
+                    "{code} {minor}"
+                );
+            }
+        }
+        for n in [0, 7, 10, 1999, u64::MAX] {
+            let mut out = String::new();
+            uint(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_only_when_needed() {
+        for (text, want) in [
+            ("XB-EU-TRK", "\"XB-EU-TRK\""),
+            ("a\"b", "\"a\\\"b\""),
+            ("a\\b\n", "\"a\\\\b\\n\""),
+            ("\u{1}", "\"\\u0001\""),
+            ("é", "\"é\""),
+        ] {
+            let mut out = String::new();
+            string(&mut out, text);
+            assert_eq!(out, want);
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text);
+        }
+    }
 }
