@@ -1139,6 +1139,14 @@ async fn what_if_diffs_a_stored_book_against_the_one_in_force() {
     );
     let (status, _, _) = call(&h.app, "PUT", "/v1/replays/x.exe", Some(&h.admin), csv).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Parquet that is not a parcel file, and a truncated one.
+    let rates = std::fs::read(demo_dir().join("rates.parquet")).unwrap();
+    for body in [rates.clone(), rates[..rates.len() / 2].to_vec()] {
+        let (status, body, _) =
+            call(&h.app, "PUT", "/v1/replays/x.parquet", Some(&h.admin), body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(json(&body)["error"], "invalid_replay", "{body}");
+    }
     let (_, body, _) = call(&h.app, "GET", "/v1/replays", Some(&h.admin), "").await;
     assert_eq!(
         json(&body)["replays"].as_array().unwrap().len(),
