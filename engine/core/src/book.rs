@@ -9,6 +9,7 @@
 //! - no two price rows share (customer, service, country), so the best row is unique.
 
 use crate::codes::{Country, Date, POSTCODE_LEN_MAX, Postcode, Validity};
+use crate::dated::{DatedBuilder, DatedList, DatedSurcharges};
 use crate::money::{Currency, div_round_half_away, pow10_i128};
 use crate::report::Report;
 use crate::request::Incoterm;
@@ -49,6 +50,8 @@ pub struct Book {
     /// Decimals of every band's pre-scaled `fixed` and `per_g`.
     pub(crate) rate_scale: u32,
     pub(crate) surcharges: Vec<Surcharge>,
+    /// Each service's surcharge lists split by ship date, for the fast path.
+    pub(crate) dated_surcharges: DatedSurcharges,
     /// Line codes by index: 0 is `BASE`, then the surcharge codes in order of appearance.
     pub(crate) line_codes: Vec<Box<str>>,
     pub(crate) restrictions: HashMap<Box<str>, CategoryRules>,
@@ -96,6 +99,12 @@ pub struct Service {
     pub(crate) surcharges_any_country: Vec<u32>,
     /// Surcharges applying to this service for one country, in table order.
     pub(crate) surcharges_by_country: HashMap<Country, Vec<u32>>,
+    /// `surcharges_any_country` in `Book::dated_surcharges`.
+    pub(crate) dated_any_country: DatedList,
+    /// The countries of `surcharges_by_country`, sorted for a binary search, and their lists
+    /// in `Book::dated_surcharges` at the same positions.
+    pub(crate) dated_countries: Box<[Country]>,
+    pub(crate) dated_by_country: Box<[DatedList]>,
 }
 
 /// Where a (service, zone)'s bands are, and the heaviest chargeable weight they cover: a
@@ -669,6 +678,7 @@ impl Compiler {
         let (mut services, service_by_code, carriers) = self.services(src, &fx, &charts);
         let (bands, rate_scale, exact_only_rates) = self.rates(src, &mut services, &charts);
         let (surcharges, line_codes) = self.surcharges(src, &mut services, &service_by_code);
+        let dated_surcharges = dated_surcharges(&surcharges, &mut services);
         let restrictions = self.restrictions(src, &service_by_code);
         let (prices, price_tables, price_any_customer) = self.prices(src, &fx, &service_by_code);
         let (customs, customs_any_country) = self.customs(src, &fx);
@@ -707,6 +717,7 @@ impl Compiler {
             bands,
             rate_scale,
             surcharges,
+            dated_surcharges,
             line_codes,
             restrictions,
             prices,
@@ -991,6 +1002,9 @@ impl Compiler {
                 zone_bands: vec![ZoneBands::default(); charts[chart].zones.len()],
                 surcharges_any_country: Vec::new(),
                 surcharges_by_country: HashMap::new(),
+                dated_any_country: DatedList::default(),
+                dated_countries: Box::default(),
+                dated_by_country: Box::default(),
             });
         }
         out.sort_by(|a, b| a.code.cmp(&b.code));
@@ -1648,6 +1662,23 @@ impl Compiler {
             }
         }
     }
+}
+
+/// Indexes every service's surcharge lists by ship date (see `dated.rs`).
+fn dated_surcharges(surcharges: &[Surcharge], services: &mut [Service]) -> DatedSurcharges {
+    let mut index = DatedBuilder::new(surcharges);
+    for s in services {
+        s.dated_any_country = index.add(&s.surcharges_any_country);
+        let mut by_country: Vec<(Country, &Vec<u32>)> = s
+            .surcharges_by_country
+            .iter()
+            .map(|(c, rows)| (*c, rows))
+            .collect();
+        by_country.sort_unstable_by_key(|(c, _)| *c);
+        s.dated_by_country = by_country.iter().map(|(_, rows)| index.add(rows)).collect();
+        s.dated_countries = by_country.iter().map(|(c, _)| *c).collect();
+    }
+    index.finish()
 }
 
 /// The charts' country rows, indexed by country first.

@@ -17,6 +17,7 @@ use crate::book::{
     Band, Book, CategoryRules, PriceTable, Service, Surcharge, SurchargeKind, ZoneHit,
 };
 use crate::customs;
+use crate::dated::SegmentCache;
 use crate::money::{Currency, pow10_i128, rescale_round};
 use crate::quote::{Excluded, Line, Quote, QuoteOption, Reason, Reasons};
 use crate::request::{Incoterm, Request, Strategy};
@@ -61,6 +62,7 @@ pub struct Scratch {
     value_cache: Vec<Option<Option<(i128, i128)>>>,
     named_services: Vec<u32>,
     named_carriers: Vec<u32>,
+    segments: SegmentCache,
     pub(crate) landed_lines: Vec<(i128, Decimal)>,
 }
 
@@ -209,6 +211,9 @@ impl Book {
         }
         scratch.value_cache.clear();
         scratch.value_cache.resize(self.fx.rates.len(), None);
+        scratch
+            .segments
+            .reset(self.dated_surcharges.partition_count());
         self.resolve_named(req, scratch);
         for (index, service) in self.services.iter().enumerate() {
             let index = index as u32;
@@ -216,7 +221,7 @@ impl Book {
             match candidate {
                 Some(c) if reasons.is_empty() => {
                     let priced = match pricer {
-                        Pricer::Fast => self.price_fast(ctx, &c, out),
+                        Pricer::Fast => self.price_fast(ctx, &c, &mut scratch.segments, out),
                         Pricer::Exact => self.price_exact(ctx, &c, out),
                     };
                     priced?;
@@ -411,7 +416,13 @@ impl Book {
         })
     }
 
-    fn price_fast(&self, ctx: &Context<'_, '_>, c: &Candidate<'_>, out: &mut Quote) -> Option<()> {
+    fn price_fast(
+        &self,
+        ctx: &Context<'_, '_>,
+        c: &Candidate<'_>,
+        segments: &mut SegmentCache,
+        out: &mut Quote,
+    ) -> Option<()> {
         let s = &self.services[c.service as usize];
         let digits = s.currency.minor_digits();
         let cg = i128::from(c.chargeable_g);
@@ -423,7 +434,7 @@ impl Book {
             amount: i64::try_from(base).ok()?,
         });
         let mut failed = false;
-        self.applicable_surcharges(ctx, s, c.chargeable_g, |sur| {
+        self.surcharges_on_date(ctx, s, c.chargeable_g, segments, |sur| {
             let amount = surcharge_fast(sur, base, cg, digits);
             match amount.and_then(|a| i64::try_from(a).ok()) {
                 Some(amount) => out.lines.push(Line {
@@ -512,7 +523,53 @@ impl Book {
         Some(&self.prices[row as usize])
     }
 
-    /// Calls `f` with every surcharge that applies, in table order.
+    /// Calls `f` with every surcharge that applies, in table order, reading only the rows
+    /// valid on the ship date (the index of `dated.rs`). The same rows as
+    /// [`Book::applicable_surcharges`], which the exact path keeps as the definition.
+    fn surcharges_on_date(
+        &self,
+        ctx: &Context<'_, '_>,
+        s: &Service,
+        chargeable_g: u64,
+        segments: &mut SegmentCache,
+        mut f: impl FnMut(&Surcharge),
+    ) {
+        let date = ctx.req.ship_date;
+        let index = &self.dated_surcharges;
+        let [any_undated, any_dated] = index.rows_on(s.dated_any_country, date, segments);
+        let [country_undated, country_dated] =
+            match s.dated_countries.binary_search(&ctx.req.dest_country) {
+                Ok(i) => index.rows_on(s.dated_by_country[i], date, segments),
+                Err(_) => [&[][..], &[][..]],
+            };
+        let mut lists = [any_undated, any_dated, country_undated, country_dated];
+        // Four short lists, each in table order: take the smallest head until all are empty.
+        loop {
+            let mut next: Option<(u32, usize)> = None;
+            for (k, list) in lists.iter().enumerate() {
+                if let Some(&row) = list.first()
+                    && next.is_none_or(|(best, _)| row < best)
+                {
+                    next = Some((row, k));
+                }
+            }
+            let Some((row, k)) = next else {
+                break;
+            };
+            lists[k] = &lists[k][1..];
+            let sur = &self.surcharges[row as usize];
+            debug_assert!(
+                sur.validity.contains(date),
+                "the date index holds valid rows"
+            );
+            if conditions_hold(sur, ctx, chargeable_g) {
+                f(sur);
+            }
+        }
+    }
+
+    /// Calls `f` with every surcharge that applies, in table order: every row of the service
+    /// and of `*`, each window tested. The exact path's definition of which rows apply.
     pub(crate) fn applicable_surcharges(
         &self,
         ctx: &Context<'_, '_>,
@@ -636,10 +693,13 @@ pub(crate) fn chargeable_weight_g(
 
 /// Whether every condition of a surcharge row holds (its service and country already match).
 pub(crate) fn surcharge_applies(sur: &Surcharge, ctx: &Context<'_, '_>, chargeable_g: u64) -> bool {
+    sur.validity.contains(ctx.req.ship_date) && conditions_hold(sur, ctx, chargeable_g)
+}
+
+/// Whether every condition of a surcharge row but its validity window holds.
+#[inline]
+fn conditions_hold(sur: &Surcharge, ctx: &Context<'_, '_>, chargeable_g: u64) -> bool {
     let req = ctx.req;
-    if !sur.validity.contains(req.ship_date) {
-        return false;
-    }
     if let Some(prefix) = &sur.postcode_prefix
         && !req
             .dest_postcode
