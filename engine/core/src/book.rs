@@ -17,6 +17,7 @@ use crate::source::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Amounts, percentages and rates of a book must stay below this (10^15): large enough for
 /// any tariff in any currency, small enough that exact integer arithmetic never overflows.
@@ -27,6 +28,69 @@ pub const WHOLE_MAX: i64 = 1_000_000_000_000;
 
 /// The exact scale (decimals) up to which bands are held as pre-scaled integers.
 const FAST_SCALE_MAX: u32 = 18;
+
+/// A hash map for the small keys the quote path probes (service indices, country codes).
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// The multiply-rotate hash of rustc's `FxHasher`: a few cycles per key where SipHash takes
+/// tens of nanoseconds. It does not resist chosen collisions, which is fine here: every key
+/// in these maps comes from the checked book, and a request's key only probes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FastHasher {
+    hash: u64,
+}
+
+impl FastHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = self.hash.wrapping_add(word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    /// The product's high bits are its best mixed; the table takes its bucket from the low
+    /// bits, so rotate them down.
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash.rotate_left(26)
+    }
+}
 
 /// The compiled, immutable rate book.
 #[derive(Debug)]
@@ -42,7 +106,7 @@ pub struct Book {
     pub(crate) charts: Vec<Chart>,
     /// For each destination country, every chart with rows for it: one lookup per quote finds
     /// the zones of all charts, in one contiguous list.
-    pub(crate) zones_by_country: HashMap<Country, Vec<(u32, CountryZones)>>,
+    pub(crate) zones_by_country: FastMap<Country, Vec<(u32, CountryZones)>>,
     pub(crate) bands: Vec<Band>,
     /// `bands[i].max_weight_g` alone, so the band search touches a few cache lines instead
     /// of the whole bands (the band table of a large book is hundreds of megabytes).
@@ -59,9 +123,9 @@ pub struct Book {
     pub(crate) price_tables: HashMap<Box<str>, PriceTable>,
     pub(crate) price_any_customer: PriceTable,
     pub(crate) fx: Fx,
-    pub(crate) customs: HashMap<Country, Vec<CustomsRule>>,
+    pub(crate) customs: FastMap<Country, Vec<CustomsRule>>,
     pub(crate) customs_any_country: Vec<CustomsRule>,
-    pub(crate) duty_rates: HashMap<Country, Vec<(Box<str>, Decimal)>>,
+    pub(crate) duty_rates: FastMap<Country, Vec<(Box<str>, Decimal)>>,
     pub(crate) duty_rates_any_country: Vec<(Box<str>, Decimal)>,
     pub(crate) segments: Vec<Segment>,
     /// Set when some amount cannot be held as a 64-bit fixed-point integer: every quote then
@@ -98,7 +162,7 @@ pub struct Service {
     /// Surcharges applying to this service with no country condition, in table order.
     pub(crate) surcharges_any_country: Vec<u32>,
     /// Surcharges applying to this service for one country, in table order.
-    pub(crate) surcharges_by_country: HashMap<Country, Vec<u32>>,
+    pub(crate) surcharges_by_country: FastMap<Country, Vec<u32>>,
     /// `surcharges_any_country` in `Book::dated_surcharges`.
     pub(crate) dated_any_country: DatedList,
     /// The countries of `surcharges_by_country`, sorted for a binary search, and their lists
@@ -199,8 +263,9 @@ pub(crate) struct Surcharge {
 /// The restriction rows of one category.
 #[derive(Debug, Default)]
 pub(crate) struct CategoryRules {
-    /// Rows naming a service: (country or `*`, allow).
-    pub by_service: HashMap<u32, Vec<(Option<Country>, bool)>>,
+    /// Rows naming a service, indexed by service: (country or `*`, allow). Dense, because
+    /// eligibility asks once per service and declared category on every quote.
+    pub by_service: Vec<Vec<(Option<Country>, bool)>>,
     /// Rows for service `*`.
     pub any_service: Vec<(Option<Country>, bool)>,
 }
@@ -216,7 +281,7 @@ impl CategoryRules {
                 .map(|(_, allow)| *allow)
         };
         self.by_service
-            .get(&service)
+            .get(service as usize)
             .and_then(|rows| pick(rows))
             .or_else(|| pick(&self.any_service))
     }
@@ -233,7 +298,7 @@ pub(crate) struct Price {
 /// The price rows of one customer (or of `*`).
 #[derive(Debug, Default)]
 pub(crate) struct PriceTable {
-    pub by_service: HashMap<u32, Vec<(Option<Country>, u32)>>,
+    pub by_service: FastMap<u32, Vec<(Option<Country>, u32)>>,
     pub any_service: Vec<(Option<Country>, u32)>,
 }
 
@@ -1001,7 +1066,7 @@ impl Compiler {
                 validity: window,
                 zone_bands: vec![ZoneBands::default(); charts[chart].zones.len()],
                 surcharges_any_country: Vec::new(),
-                surcharges_by_country: HashMap::new(),
+                surcharges_by_country: FastMap::default(),
                 dated_any_country: DatedList::default(),
                 dated_countries: Box::default(),
                 dated_by_country: Box::default(),
@@ -1340,11 +1405,14 @@ impl Compiler {
             };
             let rules = out.entry(r.category.as_str().into()).or_default();
             match service {
-                Some(s) => rules
-                    .by_service
-                    .entry(s)
-                    .or_default()
-                    .push((country, allow)),
+                Some(s) => {
+                    if rules.by_service.is_empty() {
+                        rules.by_service = vec![Vec::new(); by_code.len()];
+                    }
+                    if let Some(rows) = rules.by_service.get_mut(s as usize) {
+                        rows.push((country, allow));
+                    }
+                }
                 None => rules.any_service.push((country, allow)),
             }
         }
@@ -1435,7 +1503,7 @@ impl Compiler {
         &mut self,
         src: &SourceBook,
         fx: &Fx,
-    ) -> (HashMap<Country, Vec<CustomsRule>>, Vec<CustomsRule>) {
+    ) -> (FastMap<Country, Vec<CustomsRule>>, Vec<CustomsRule>) {
         let t = "customs";
         let mut by_country: HashMap<Option<Country>, Vec<(RowNo, CustomsRule)>> = HashMap::new();
         for r in &src.customs {
@@ -1501,7 +1569,7 @@ impl Compiler {
             }
             rules.push((r.row, rule));
         }
-        let mut out = HashMap::new();
+        let mut out = FastMap::default();
         let mut any = Vec::new();
         for (country, rules) in by_country {
             let rules: Vec<CustomsRule> = rules.into_iter().map(|(_, r)| r).collect();
@@ -1520,7 +1588,7 @@ impl Compiler {
         &mut self,
         src: &SourceBook,
     ) -> (
-        HashMap<Country, Vec<(Box<str>, Decimal)>>,
+        FastMap<Country, Vec<(Box<str>, Decimal)>>,
         Vec<(Box<str>, Decimal)>,
     ) {
         let t = "duty_rates";
@@ -1560,7 +1628,7 @@ impl Compiler {
             }
             rows.push((prefix.into(), r.duty_percent, r.row));
         }
-        let mut out = HashMap::new();
+        let mut out = FastMap::default();
         let mut any = Vec::new();
         for (country, rows) in by_country {
             let mut rows: Vec<(Box<str>, Decimal)> =
@@ -1682,8 +1750,8 @@ fn dated_surcharges(surcharges: &[Surcharge], services: &mut [Service]) -> Dated
 }
 
 /// The charts' country rows, indexed by country first.
-fn zones_by_country(charts: &[Chart]) -> HashMap<Country, Vec<(u32, CountryZones)>> {
-    let mut out: HashMap<Country, Vec<(u32, CountryZones)>> = HashMap::new();
+fn zones_by_country(charts: &[Chart]) -> FastMap<Country, Vec<(u32, CountryZones)>> {
+    let mut out: FastMap<Country, Vec<(u32, CountryZones)>> = FastMap::default();
     for (i, chart) in charts.iter().enumerate() {
         for (country, cz) in &chart.by_country {
             out.entry(*country)
