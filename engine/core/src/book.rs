@@ -107,10 +107,22 @@ pub struct Book {
     /// For each destination country, every chart with rows for it: one lookup per quote finds
     /// the zones of all charts, in one contiguous list.
     pub(crate) zones_by_country: FastMap<Country, Vec<(u32, CountryZones)>>,
-    pub(crate) bands: Vec<Band>,
-    /// `bands[i].max_weight_g` alone, so the band search touches a few cache lines instead
-    /// of the whole bands (the band table of a large book is hundreds of megabytes).
+    /// For each service and zone of its chart (from `Service::zone_bands_at`): where its
+    /// bands are. One array for every service, so eligibility reads neighbouring entries
+    /// instead of a heap vector per service.
+    pub(crate) zone_bands: Vec<ZoneBands>,
+    /// The bands, split by who reads them. A large book holds millions, so a quote misses
+    /// cache on each band it reads: the fast path's fields are kept apart from the exact
+    /// path's so that the search and the priced band touch as few lines as possible.
+    /// `band_weights[i]`: band i's `max_weight_g`, saturated at `u32::MAX` (the true weight
+    /// of a saturated band is in `heavy_band_weights`), 16 to a cache line for the search.
     pub(crate) band_weights: Vec<u32>,
+    /// The fast path's pre-scaled integers of each band.
+    pub(crate) band_rates: Vec<BandRate>,
+    /// The exact path's decimals of each band.
+    pub(crate) bands: Vec<Band>,
+    /// `max_weight_g` of the bands whose weight does not fit `band_weights`.
+    pub(crate) heavy_band_weights: FastMap<u32, u64>,
     /// Decimals of every band's pre-scaled `fixed` and `per_g`.
     pub(crate) rate_scale: u32,
     pub(crate) surcharges: Vec<Surcharge>,
@@ -157,8 +169,9 @@ pub struct Service {
     /// At least 1.
     pub weight_step_g: u64,
     pub validity: Validity,
-    /// For each zone of the chart: the range of its bands in `Book::bands`.
-    pub(crate) zone_bands: Vec<ZoneBands>,
+    /// Where this service's zones start in `Book::zone_bands`; its chart's zones follow in
+    /// order.
+    pub(crate) zone_bands_at: u32,
     /// Surcharges applying to this service with no country condition, in table order.
     pub(crate) surcharges_any_country: Vec<u32>,
     /// Surcharges applying to this service for one country, in table order.
@@ -180,13 +193,17 @@ pub(crate) struct ZoneBands {
     pub max_weight_g: u64,
 }
 
-/// A weight band. `fixed` and `per_g` are exact integers at the book's `rate_scale`:
-/// base = (fixed + per_g × chargeable_g) / 10^rate_scale.
+/// A weight band as the fast path prices it: `fixed` and `per_g` are exact integers at the
+/// book's `rate_scale`: base = (fixed + per_g × chargeable_g) / 10^rate_scale.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Band {
-    pub max_weight_g: u64,
+pub(crate) struct BandRate {
     pub fixed_scaled: i64,
     pub per_g_scaled: i64,
+}
+
+/// A weight band's amounts as written, for the exact path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Band {
     pub fixed: Decimal,
     pub per_kg: Decimal,
 }
@@ -466,6 +483,18 @@ impl Book {
         self.bands.len()
     }
 
+    /// Band `i`'s `max_weight_g`.
+    pub(crate) fn band_weight(&self, i: usize) -> u64 {
+        match self.band_weights[i] {
+            u32::MAX => self
+                .heavy_band_weights
+                .get(&(i as u32))
+                .copied()
+                .unwrap_or(u64::from(u32::MAX)),
+            w => u64::from(w),
+        }
+    }
+
     /// Whether quotes on this book always take the exact-decimal path.
     pub fn is_exact_only(&self) -> bool {
         self.exact_only
@@ -517,6 +546,17 @@ pub fn compile(src: &SourceBook) -> Result<(Book, Report), Report> {
         Some(book) if !c.report.has_errors() => Ok((book, c.report)),
         _ => Err(c.report),
     }
+}
+
+/// What `Compiler::rates` builds: the book's band tables (see the fields of [`Book`]).
+struct Rates {
+    zone_bands: Vec<ZoneBands>,
+    band_weights: Vec<u32>,
+    band_rates: Vec<BandRate>,
+    bands: Vec<Band>,
+    heavy_band_weights: FastMap<u32, u64>,
+    rate_scale: u32,
+    exact_only: bool,
 }
 
 struct Compiler {
@@ -741,7 +781,7 @@ impl Compiler {
         let fx = self.fx(src, base);
         let charts = self.zones(src);
         let (mut services, service_by_code, carriers) = self.services(src, &fx, &charts);
-        let (bands, rate_scale, exact_only_rates) = self.rates(src, &mut services, &charts);
+        let rates = self.rates(src, &mut services, &charts);
         let (surcharges, line_codes) = self.surcharges(src, &mut services, &service_by_code);
         let dated_surcharges = dated_surcharges(&surcharges, &mut services);
         let restrictions = self.restrictions(src, &service_by_code);
@@ -749,7 +789,7 @@ impl Compiler {
         let (customs, customs_any_country) = self.customs(src, &fx);
         let (duty_rates, duty_rates_any_country) = self.duty_rates(src);
         let segments = self.segments(src, &service_by_code);
-        self.warn_unreachable(&services, &charts);
+        self.warn_unreachable(&services, &charts, &rates.zone_bands);
         let base = base?;
         let zones_by_country = zones_by_country(&charts);
         let hash8: String = src.content_hash.chars().take(8).collect();
@@ -773,14 +813,13 @@ impl Compiler {
             service_by_code,
             carriers,
             charts,
-            band_weights: bands
-                .iter()
-                .map(|b| u32::try_from(b.max_weight_g).unwrap_or(u32::MAX))
-                .collect(),
             zones_by_country,
-
-            bands,
-            rate_scale,
+            zone_bands: rates.zone_bands,
+            band_weights: rates.band_weights,
+            band_rates: rates.band_rates,
+            bands: rates.bands,
+            heavy_band_weights: rates.heavy_band_weights,
+            rate_scale: rates.rate_scale,
             surcharges,
             dated_surcharges,
             line_codes,
@@ -794,7 +833,7 @@ impl Compiler {
             duty_rates,
             duty_rates_any_country,
             segments,
-            exact_only: exact_only_rates || self.exact_only,
+            exact_only: rates.exact_only || self.exact_only,
             rows,
         })
     }
@@ -1064,7 +1103,7 @@ impl Compiler {
                 min_chargeable_g,
                 weight_step_g: weight_step_g.unwrap_or(1),
                 validity: window,
-                zone_bands: vec![ZoneBands::default(); charts[chart].zones.len()],
+                zone_bands_at: 0,
                 surcharges_any_country: Vec::new(),
                 surcharges_by_country: FastMap::default(),
                 dated_any_country: DatedList::default(),
@@ -1082,13 +1121,14 @@ impl Compiler {
     }
 
     /// Groups bands by (service, zone), checks them, and pre-scales them to one exact scale.
-    fn rates(
-        &mut self,
-        src: &SourceBook,
-        services: &mut [Service],
-        charts: &[Chart],
-    ) -> (Vec<Band>, u32, bool) {
+    fn rates(&mut self, src: &SourceBook, services: &mut [Service], charts: &[Chart]) -> Rates {
         let t = "rates";
+        let mut zone_count = 0u32;
+        for s in services.iter_mut() {
+            s.zone_bands_at = zone_count;
+            zone_count += charts[s.chart as usize].zones.len() as u32;
+        }
+        let mut zone_bands = vec![ZoneBands::default(); zone_count as usize];
         let by_code: HashMap<&str, usize> = services
             .iter()
             .enumerate()
@@ -1141,6 +1181,9 @@ impl Compiler {
         let rate_scale = scale_fixed.max(scale_per_kg + 3);
         let mut exact_only = rate_scale > FAST_SCALE_MAX;
         let mut bands = Vec::with_capacity(keyed.len());
+        let mut band_rates = Vec::with_capacity(keyed.len());
+        let mut band_weights = Vec::with_capacity(keyed.len());
+        let mut heavy_band_weights = FastMap::default();
         for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             let (si, zone) = (group[0].0 as usize, group[0].1);
             let start = bands.len() as u32;
@@ -1188,21 +1231,35 @@ impl Compiler {
                     exact_only = true;
                     (0, 0)
                 });
-                bands.push(Band {
-                    max_weight_g: k.2,
+                let weight = u32::try_from(k.2).unwrap_or(u32::MAX);
+                if weight == u32::MAX {
+                    heavy_band_weights.insert(bands.len() as u32, k.2);
+                }
+                band_weights.push(weight);
+                band_rates.push(BandRate {
                     fixed_scaled,
                     per_g_scaled,
+                });
+                bands.push(Band {
                     fixed: r.fixed,
                     per_kg: r.per_kg,
                 });
             }
-            services[si].zone_bands[zone as usize] = ZoneBands {
+            zone_bands[(services[si].zone_bands_at + zone) as usize] = ZoneBands {
                 start,
                 len: bands.len() as u32 - start,
                 max_weight_g: group.last().map_or(0, |k| k.2),
             };
         }
-        (bands, rate_scale, exact_only)
+        Rates {
+            zone_bands,
+            band_weights,
+            band_rates,
+            bands,
+            heavy_band_weights,
+            rate_scale,
+            exact_only,
+        }
     }
 
     fn resolve_rate_key(
@@ -1693,11 +1750,15 @@ impl Compiler {
         out
     }
 
-    fn warn_unreachable(&mut self, services: &[Service], charts: &[Chart]) {
+    fn warn_unreachable(&mut self, services: &[Service], charts: &[Chart], zb: &[ZoneBands]) {
+        let zone_bands = |s: &Service| {
+            let at = s.zone_bands_at as usize;
+            &zb[at..at + charts[s.chart as usize].zones.len()]
+        };
         let mut priced: Vec<Vec<bool>> =
             charts.iter().map(|c| vec![false; c.zones.len()]).collect();
         for s in services {
-            for (zi, zb) in s.zone_bands.iter().enumerate() {
+            for (zi, zb) in zone_bands(s).iter().enumerate() {
                 priced[s.chart as usize][zi] |= zb.len > 0;
             }
         }
@@ -1717,7 +1778,7 @@ impl Compiler {
             }
         }
         for s in services {
-            if s.zone_bands.iter().all(|zb| zb.len == 0) {
+            if zone_bands(s).iter().all(|zb| zb.len == 0) {
                 self.report.warning(
                     "services",
                     None,

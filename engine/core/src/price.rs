@@ -13,9 +13,7 @@
 //! over ≤ 60 bands, one 64-bit division per line (base, each surcharge, each converted
 //! line, the markup), no allocation.
 
-use crate::book::{
-    Band, Book, CategoryRules, PriceTable, Service, Surcharge, SurchargeKind, ZoneHit,
-};
+use crate::book::{Book, CategoryRules, PriceTable, Service, Surcharge, SurchargeKind, ZoneHit};
 use crate::customs;
 use crate::dated::SegmentCache;
 use crate::money::{Currency, pow10_i128, rescale_round};
@@ -68,11 +66,12 @@ pub struct Scratch {
 
 /// What eligibility found for one eligible service.
 #[derive(Clone, Copy)]
-pub(crate) struct Candidate<'b> {
+pub(crate) struct Candidate {
     pub service: u32,
     pub zone: ZoneHit,
     pub chargeable_g: u64,
-    pub band: &'b Band,
+    /// Index into the book's band tables.
+    pub band: u32,
 }
 
 /// Everything about a request that does not depend on the service, computed once.
@@ -269,7 +268,7 @@ impl Book {
         scratch: &mut Scratch,
         index: u32,
         s: &'b Service,
-    ) -> (Reasons, Option<Candidate<'b>>) {
+    ) -> (Reasons, Option<Candidate>) {
         let req = ctx.req;
         let mut reasons = Reasons::default();
         if !s.validity.contains(req.ship_date) {
@@ -338,7 +337,7 @@ impl Book {
             return (reasons, None);
         };
         let chargeable_g = chargeable_weight_g(s, req, ctx.volume_mm3, ctx.longest_mm);
-        let zb = s.zone_bands[zone.zone as usize];
+        let zb = self.zone_bands[(s.zone_bands_at + zone.zone) as usize];
         if zb.len == 0 || chargeable_g > zb.max_weight_g {
             reasons.insert(Reason::NoRate);
             return (reasons, None);
@@ -355,9 +354,7 @@ impl Book {
         // fits 32 bits; heavier parcels compare the full weights.
         let offset = match u32::try_from(chargeable_g) {
             Ok(g) => self.band_weights[start..end].iter().position(|w| *w >= g),
-            Err(_) => self.bands[start..end]
-                .iter()
-                .position(|b| b.max_weight_g >= chargeable_g),
+            Err(_) => (start..end).position(|i| self.band_weight(i) >= chargeable_g),
         };
         let at = start + offset.unwrap_or(end - start);
         match self.bands.get(at) {
@@ -365,13 +362,13 @@ impl Book {
                 reasons.insert(Reason::NoRate);
                 (reasons, None)
             }
-            Some(band) => (
+            Some(_) => (
                 reasons,
                 Some(Candidate {
                     service: index,
                     zone,
                     chargeable_g,
-                    band,
+                    band: at as u32,
                 }),
             ),
         }
@@ -419,14 +416,15 @@ impl Book {
     fn price_fast(
         &self,
         ctx: &Context<'_, '_>,
-        c: &Candidate<'_>,
+        c: &Candidate,
         segments: &mut SegmentCache,
         out: &mut Quote,
     ) -> Option<()> {
         let s = &self.services[c.service as usize];
         let digits = s.currency.minor_digits();
         let cg = i128::from(c.chargeable_g);
-        let base_scaled = i128::from(c.band.fixed_scaled) + i128::from(c.band.per_g_scaled) * cg;
+        let band = self.band_rates.get(c.band as usize)?;
+        let base_scaled = i128::from(band.fixed_scaled) + i128::from(band.per_g_scaled) * cg;
         let base = rescale_round(base_scaled, self.rate_scale, digits)?;
         let first_line = out.lines.len() as u32;
         out.lines.push(Line {
@@ -488,7 +486,7 @@ impl Book {
 
     pub(crate) fn push_option(
         &self,
-        c: &Candidate<'_>,
+        c: &Candidate,
         cost: i64,
         sell: i64,
         first_line: u32,
