@@ -33,7 +33,8 @@ pub(crate) struct DatedList {
     /// The undated rows: `DatedSurcharges::rows[undated_start..undated_end]`.
     undated_start: u32,
     undated_end: u32,
-    /// Index into `DatedSurcharges::partitions`.
+    /// Index into `DatedSurcharges::partitions`, or [`UNDATED`] for a list without dated
+    /// rows (no bounds, nothing to look up).
     partition: u32,
     /// Segment `s` holds `rows[starts[first + s]..starts[first + s + 1]]`; a partition of
     /// `n` bounds has `n + 1` segments.
@@ -49,20 +50,46 @@ pub(crate) struct DatedSurcharges {
     rows: Vec<u32>,
 }
 
+/// The partition of lists without dated rows.
+const UNDATED: u32 = u32::MAX;
+
 /// Per quote: the segment of each partition the ship date falls in, found on first use.
-#[derive(Debug, Default)]
+/// Books have few partitions (one per distinct set of bounds), so the first ones are held
+/// inline: a quote with a fresh `Scratch` allocates nothing for them.
+#[derive(Debug)]
 pub(crate) struct SegmentCache {
-    segments: Vec<u32>,
+    inline: [u32; INLINE],
+    more: Vec<u32>,
 }
+
+const INLINE: usize = 4;
 
 /// Marks a partition whose segment this quote has not looked up yet.
 const UNRESOLVED: u32 = u32::MAX;
 
+impl Default for SegmentCache {
+    fn default() -> Self {
+        SegmentCache {
+            inline: [UNRESOLVED; INLINE],
+            more: Vec::new(),
+        }
+    }
+}
+
 impl SegmentCache {
     /// Forgets the previous quote's segments; `partitions` is the book's partition count.
     pub fn reset(&mut self, partitions: usize) {
-        self.segments.clear();
-        self.segments.resize(partitions, UNRESOLVED);
+        self.inline = [UNRESOLVED; INLINE];
+        self.more.clear();
+        self.more
+            .resize(partitions.saturating_sub(INLINE), UNRESOLVED);
+    }
+
+    fn slot(&mut self, partition: usize) -> Option<&mut u32> {
+        match partition.checked_sub(INLINE) {
+            None => self.inline.get_mut(partition),
+            Some(i) => self.more.get_mut(i),
+        }
     }
 }
 
@@ -103,6 +130,14 @@ impl<'s> DatedBuilder<'s> {
             .copied()
             .filter(|&i| window(i) != Validity::default())
             .collect();
+        if dated.is_empty() {
+            return DatedList {
+                undated_start,
+                undated_end,
+                partition: UNDATED,
+                first: 0,
+            };
+        }
         let mut bounds: Vec<Date> = dated
             .iter()
             .flat_map(|&i| [window(i).from, window(i).to])
@@ -110,9 +145,11 @@ impl<'s> DatedBuilder<'s> {
             .collect();
         bounds.sort_unstable();
         bounds.dedup();
-        // Segment s covers [bounds[s - 1], bounds[s]); a window [from, to) holds on all of it
-        // exactly for s in first_segment(from)..end_segment(to), because from and to are
-        // themselves bounds. Collected per segment so each segment stays in table order.
+        // Segment s covers [bounds[s - 1], bounds[s]) (unbounded below for s = 0, above for
+        // the last). A window [from, to) holds on every day of segment s exactly when
+        // from ≤ bounds[s - 1] and bounds[s] ≤ to, i.e. for s in position(from) + 1 ..=
+        // position(to), and on no day of the others, because from and to are bounds
+        // themselves. Rows are pushed in table order, so each segment stays in table order.
         let position = |d: Date| bounds.partition_point(|b| *b < d);
         let mut spans: Vec<Vec<u32>> = vec![Vec::new(); bounds.len() + 1];
         for &i in &dated {
@@ -163,12 +200,15 @@ impl DatedSurcharges {
     #[inline]
     pub fn rows_on(&self, list: DatedList, date: Date, cache: &mut SegmentCache) -> [&[u32]; 2] {
         let undated = &self.rows[list.undated_start as usize..list.undated_end as usize];
+        if list.partition == UNDATED {
+            return [undated, &[]];
+        }
         let p = list.partition as usize;
-        let segment = match cache.segments.get(p) {
-            Some(&s) if s != UNRESOLVED => s,
-            _ => {
+        let segment = match cache.slot(p) {
+            Some(slot) if *slot != UNRESOLVED => *slot,
+            slot => {
                 let s = self.partitions[p].partition_point(|b| *b <= date) as u32;
-                if let Some(slot) = cache.segments.get_mut(p) {
+                if let Some(slot) = slot {
                     *slot = s;
                 }
                 s
