@@ -221,17 +221,19 @@ pub(crate) struct CountryZones {
     pub whole: Option<ZoneHit>,
     /// Sorted by prefix for binary search; prefixes are held inline (zero-padded, see
     /// [`pack_prefix`]) so a search reads one contiguous array and chases no pointers.
-    pub prefixes: Vec<([u8; POSTCODE_LEN_MAX], ZoneHit)>,
+    pub prefixes: Vec<(u128, ZoneHit)>,
     pub prefix_len_max: usize,
 }
 
 /// A normalised postcode prefix as a fixed-size key. Postcodes hold only letters and digits,
-/// so zero padding never makes two different prefixes equal.
-pub(crate) fn pack_prefix(prefix: &str) -> [u8; POSTCODE_LEN_MAX] {
-    let mut key = [0u8; POSTCODE_LEN_MAX];
+/// so zero padding never makes two different prefixes equal. Held as one big-endian integer
+/// (it orders like the bytes), so each probe of the search is one compare, not a `memcmp`.
+pub(crate) fn pack_prefix(prefix: &str) -> u128 {
+    const _: () = assert!(POSTCODE_LEN_MAX <= 16, "a postcode fits the 16-byte key");
+    let mut key = [0u8; 16];
     let n = prefix.len().min(POSTCODE_LEN_MAX);
     key[..n].copy_from_slice(&prefix.as_bytes()[..n]);
-    key
+    u128::from_be_bytes(key)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
