@@ -10,7 +10,7 @@
 
 use crate::codes::{Country, Date, POSTCODE_LEN_MAX, Postcode, Validity};
 use crate::dated::{DatedBuilder, DatedList, DatedSurcharges};
-use crate::money::{Currency, div_round_half_away, pow10_i128};
+use crate::money::{Currency, div_round_half_away, mul_exact, pow10_i128};
 use crate::report::Report;
 use crate::request::Incoterm;
 use crate::source::*;
@@ -381,11 +381,11 @@ impl Fx {
             return crate::money::rescale_round(x, scale, digits);
         }
         let r = self.ratio(from, to);
-        let (mut n, mut d) = (x.checked_mul(r.num)?, r.den);
-        if digits >= scale {
-            n = n.checked_mul(pow10_i128(digits - scale)?)?;
-        } else {
-            d = d.checked_mul(pow10_i128(scale - digits)?)?;
+        let (mut n, mut d) = (mul_exact(x, r.num)?, r.den);
+        if digits > scale {
+            n = mul_exact(n, pow10_i128(digits - scale)?)?;
+        } else if digits < scale {
+            d = mul_exact(d, pow10_i128(scale - digits)?)?;
         }
         Some(div_round_half_away(n, d))
     }

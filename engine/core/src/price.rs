@@ -16,7 +16,7 @@
 use crate::book::{Book, CategoryRules, PriceTable, Service, Surcharge, SurchargeKind, ZoneHit};
 use crate::customs;
 use crate::dated::SegmentCache;
-use crate::money::{Currency, pow10_i128, rescale_round};
+use crate::money::{Currency, mul_exact, pow10_i128, rescale_round};
 use crate::quote::{Excluded, Line, Quote, QuoteOption, Reason, Reasons};
 use crate::request::{Incoterm, Request, Strategy};
 use rust_decimal::Decimal;
@@ -459,7 +459,7 @@ impl Book {
             Some(p) => {
                 let pct = p.markup_percent;
                 let by_percent = crate::money::div_round_half_away(
-                    cost.checked_mul(pct.mantissa())?,
+                    mul_exact(cost, pct.mantissa())?,
                     pow10_i128(pct.scale() + 2)?,
                 );
                 let fixed = match p.fx_id {
@@ -736,17 +736,16 @@ fn surcharge_fast(
     let a = sur.amount;
     let (value, scale) = match sur.kind {
         SurchargeKind::Fixed => (a.mantissa(), a.scale()),
-        SurchargeKind::PerKg => (a.mantissa().checked_mul(chargeable_g)?, a.scale() + 3),
-        SurchargeKind::PercentOfBase => (
-            base_minor.checked_mul(a.mantissa())?,
-            digits + a.scale() + 2,
-        ),
+        SurchargeKind::PerKg => (mul_exact(a.mantissa(), chargeable_g)?, a.scale() + 3),
+        SurchargeKind::PercentOfBase => {
+            (mul_exact(base_minor, a.mantissa())?, digits + a.scale() + 2)
+        }
     };
     let (value, scale) = match sur.minimum {
         None => (value, scale),
         Some(min) => {
             let common = scale.max(min.scale());
-            let v = value.checked_mul(pow10_i128(common - scale)?)?;
+            let v = mul_exact(value, pow10_i128(common - scale)?)?;
             let m = min
                 .mantissa()
                 .checked_mul(pow10_i128(common - min.scale())?)?;
