@@ -112,16 +112,13 @@ pub struct Book {
     /// instead of a heap vector per service.
     pub(crate) zone_bands: Vec<ZoneBands>,
     /// The bands, split by who reads them. A large book holds millions, so a quote misses
-    /// cache on each band it reads: the fast path's fields are kept apart from the exact
-    /// path's so that the search and the priced band touch as few lines as possible.
-    /// `band_weights[i]`: band i's `max_weight_g`, saturated at `u32::MAX` (the true weight
-    /// of a saturated band is in `heavy_band_weights`), 16 to a cache line for the search.
-    pub(crate) band_weights: Vec<u32>,
-    /// The fast path's pre-scaled integers of each band.
-    pub(crate) band_rates: Vec<BandRate>,
+    /// cache on each band it reads: what the fast path reads (see [`BandFast`]) is kept
+    /// apart from the exact path's decimals, so the search and the priced band touch as few
+    /// lines as possible.
+    pub(crate) bands_fast: Vec<BandFast>,
     /// The exact path's decimals of each band.
     pub(crate) bands: Vec<Band>,
-    /// `max_weight_g` of the bands whose weight does not fit `band_weights`.
+    /// `max_weight_g` of the bands whose weight does not fit `BandFast::max_weight_g`.
     pub(crate) heavy_band_weights: FastMap<u32, u64>,
     /// Decimals of every band's pre-scaled `fixed` and `per_g`.
     pub(crate) rate_scale: u32,
@@ -193,13 +190,24 @@ pub(crate) struct ZoneBands {
     pub max_weight_g: u64,
 }
 
-/// A weight band as the fast path prices it: `fixed` and `per_g` are exact integers at the
-/// book's `rate_scale`: base = (fixed + per_g × chargeable_g) / 10^rate_scale.
+/// A weight band as the fast path finds and prices it: `fixed` and `per_g` are exact
+/// integers at the book's `rate_scale`: base = (fixed + per_g × chargeable_g) / 10^rate_scale.
+///
+/// The search reads the weights in order and stops at the band, whose amounts are then
+/// already in the cache line just read: weights in an array of their own left the priced
+/// band's amounts one more cache miss away. Packed to 20 bytes (alignment 4), so the
+/// weights and amounts together take no more room than they did apart.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct BandRate {
+#[repr(C, packed(4))]
+pub(crate) struct BandFast {
+    /// Saturated at `u32::MAX`; the true weight of a saturated band is in
+    /// `Book::heavy_band_weights`. Exact for every chargeable weight that fits 32 bits.
+    pub max_weight_g: u32,
     pub fixed_scaled: i64,
     pub per_g_scaled: i64,
 }
+
+const _: () = assert!(std::mem::size_of::<BandFast>() == 20);
 
 /// A weight band's amounts as written, for the exact path.
 #[derive(Clone, Copy, Debug)]
@@ -487,7 +495,7 @@ impl Book {
 
     /// Band `i`'s `max_weight_g`.
     pub(crate) fn band_weight(&self, i: usize) -> u64 {
-        match self.band_weights[i] {
+        match self.bands_fast[i].max_weight_g {
             u32::MAX => self
                 .heavy_band_weights
                 .get(&(i as u32))
@@ -553,8 +561,7 @@ pub fn compile(src: &SourceBook) -> Result<(Book, Report), Report> {
 /// What `Compiler::rates` builds: the book's band tables (see the fields of [`Book`]).
 struct Rates {
     zone_bands: Vec<ZoneBands>,
-    band_weights: Vec<u32>,
-    band_rates: Vec<BandRate>,
+    bands_fast: Vec<BandFast>,
     bands: Vec<Band>,
     heavy_band_weights: FastMap<u32, u64>,
     rate_scale: u32,
@@ -817,8 +824,7 @@ impl Compiler {
             charts,
             zones_by_country,
             zone_bands: rates.zone_bands,
-            band_weights: rates.band_weights,
-            band_rates: rates.band_rates,
+            bands_fast: rates.bands_fast,
             bands: rates.bands,
             heavy_band_weights: rates.heavy_band_weights,
             rate_scale: rates.rate_scale,
@@ -1183,8 +1189,7 @@ impl Compiler {
         let rate_scale = scale_fixed.max(scale_per_kg + 3);
         let mut exact_only = rate_scale > FAST_SCALE_MAX;
         let mut bands = Vec::with_capacity(keyed.len());
-        let mut band_rates = Vec::with_capacity(keyed.len());
-        let mut band_weights = Vec::with_capacity(keyed.len());
+        let mut bands_fast = Vec::with_capacity(keyed.len());
         let mut heavy_band_weights = FastMap::default();
         for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             let (si, zone) = (group[0].0 as usize, group[0].1);
@@ -1237,8 +1242,8 @@ impl Compiler {
                 if weight == u32::MAX {
                     heavy_band_weights.insert(bands.len() as u32, k.2);
                 }
-                band_weights.push(weight);
-                band_rates.push(BandRate {
+                bands_fast.push(BandFast {
+                    max_weight_g: weight,
                     fixed_scaled,
                     per_g_scaled,
                 });
@@ -1255,8 +1260,7 @@ impl Compiler {
         }
         Rates {
             zone_bands,
-            band_weights,
-            band_rates,
+            bands_fast,
             bands,
             heavy_band_weights,
             rate_scale,
