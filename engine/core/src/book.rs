@@ -9,13 +9,15 @@
 //! - no two price rows share (customer, service, country), so the best row is unique.
 
 use crate::codes::{Country, Date, POSTCODE_LEN_MAX, Postcode, Validity};
-use crate::money::{Currency, div_round_half_away, pow10_i128};
+use crate::dated::{DatedBuilder, DatedList, DatedSurcharges};
+use crate::money::{Currency, div_round_half_away, mul_exact, pow10_i128};
 use crate::report::Report;
 use crate::request::Incoterm;
 use crate::source::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Amounts, percentages and rates of a book must stay below this (10^15): large enough for
 /// any tariff in any currency, small enough that exact integer arithmetic never overflows.
@@ -26,6 +28,69 @@ pub const WHOLE_MAX: i64 = 1_000_000_000_000;
 
 /// The exact scale (decimals) up to which bands are held as pre-scaled integers.
 const FAST_SCALE_MAX: u32 = 18;
+
+/// A hash map for the small keys the quote path probes (service indices, country codes).
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// The multiply-rotate hash of rustc's `FxHasher`: a few cycles per key where SipHash takes
+/// tens of nanoseconds. It does not resist chosen collisions, which is fine here: every key
+/// in these maps comes from the checked book, and a request's key only probes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FastHasher {
+    hash: u64,
+}
+
+impl FastHasher {
+    const K: u64 = 0xf135_7aea_2e62_a9c5;
+
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = self.hash.wrapping_add(word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    /// The product's high bits are its best mixed; the table takes its bucket from the low
+    /// bits, so rotate them down.
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash.rotate_left(26)
+    }
+}
 
 /// The compiled, immutable rate book.
 #[derive(Debug)]
@@ -41,14 +106,25 @@ pub struct Book {
     pub(crate) charts: Vec<Chart>,
     /// For each destination country, every chart with rows for it: one lookup per quote finds
     /// the zones of all charts, in one contiguous list.
-    pub(crate) zones_by_country: HashMap<Country, Vec<(u32, CountryZones)>>,
+    pub(crate) zones_by_country: FastMap<Country, Vec<(u32, CountryZones)>>,
+    /// For each service and zone of its chart (from `Service::zone_bands_at`): where its
+    /// bands are. One array for every service, so eligibility reads neighbouring entries
+    /// instead of a heap vector per service.
+    pub(crate) zone_bands: Vec<ZoneBands>,
+    /// The bands, split by who reads them. A large book holds millions, so a quote misses
+    /// cache on each band it reads: what the fast path reads (see [`BandFast`]) is kept
+    /// apart from the exact path's decimals, so the search and the priced band touch as few
+    /// lines as possible.
+    pub(crate) bands_fast: Vec<BandFast>,
+    /// The exact path's decimals of each band.
     pub(crate) bands: Vec<Band>,
-    /// `bands[i].max_weight_g` alone, so the band search touches a few cache lines instead
-    /// of the whole bands (the band table of a large book is hundreds of megabytes).
-    pub(crate) band_weights: Vec<u32>,
+    /// `max_weight_g` of the bands whose weight does not fit `BandFast::max_weight_g`.
+    pub(crate) heavy_band_weights: FastMap<u32, u64>,
     /// Decimals of every band's pre-scaled `fixed` and `per_g`.
     pub(crate) rate_scale: u32,
     pub(crate) surcharges: Vec<Surcharge>,
+    /// Each service's surcharge lists split by ship date, for the fast path.
+    pub(crate) dated_surcharges: DatedSurcharges,
     /// Line codes by index: 0 is `BASE`, then the surcharge codes in order of appearance.
     pub(crate) line_codes: Vec<Box<str>>,
     pub(crate) restrictions: HashMap<Box<str>, CategoryRules>,
@@ -56,9 +132,9 @@ pub struct Book {
     pub(crate) price_tables: HashMap<Box<str>, PriceTable>,
     pub(crate) price_any_customer: PriceTable,
     pub(crate) fx: Fx,
-    pub(crate) customs: HashMap<Country, Vec<CustomsRule>>,
+    pub(crate) customs: FastMap<Country, Vec<CustomsRule>>,
     pub(crate) customs_any_country: Vec<CustomsRule>,
-    pub(crate) duty_rates: HashMap<Country, Vec<(Box<str>, Decimal)>>,
+    pub(crate) duty_rates: FastMap<Country, Vec<(Box<str>, Decimal)>>,
     pub(crate) duty_rates_any_country: Vec<(Box<str>, Decimal)>,
     pub(crate) segments: Vec<Segment>,
     /// Set when some amount cannot be held as a 64-bit fixed-point integer: every quote then
@@ -90,12 +166,19 @@ pub struct Service {
     /// At least 1.
     pub weight_step_g: u64,
     pub validity: Validity,
-    /// For each zone of the chart: the range of its bands in `Book::bands`.
-    pub(crate) zone_bands: Vec<ZoneBands>,
+    /// Where this service's zones start in `Book::zone_bands`; its chart's zones follow in
+    /// order.
+    pub(crate) zone_bands_at: u32,
     /// Surcharges applying to this service with no country condition, in table order.
     pub(crate) surcharges_any_country: Vec<u32>,
     /// Surcharges applying to this service for one country, in table order.
-    pub(crate) surcharges_by_country: HashMap<Country, Vec<u32>>,
+    pub(crate) surcharges_by_country: FastMap<Country, Vec<u32>>,
+    /// `surcharges_any_country` in `Book::dated_surcharges`.
+    pub(crate) dated_any_country: DatedList,
+    /// The countries of `surcharges_by_country`, sorted for a binary search, and their lists
+    /// in `Book::dated_surcharges` at the same positions.
+    pub(crate) dated_countries: Box<[Country]>,
+    pub(crate) dated_by_country: Box<[DatedList]>,
 }
 
 /// Where a (service, zone)'s bands are, and the heaviest chargeable weight they cover: a
@@ -107,13 +190,28 @@ pub(crate) struct ZoneBands {
     pub max_weight_g: u64,
 }
 
-/// A weight band. `fixed` and `per_g` are exact integers at the book's `rate_scale`:
-/// base = (fixed + per_g × chargeable_g) / 10^rate_scale.
+/// A weight band as the fast path finds and prices it: `fixed` and `per_g` are exact
+/// integers at the book's `rate_scale`: base = (fixed + per_g × chargeable_g) / 10^rate_scale.
+///
+/// The search reads the weights in order and stops at the band, whose amounts are then
+/// already in the cache line just read: weights in an array of their own left the priced
+/// band's amounts one more cache miss away. Packed to 20 bytes (alignment 4), so the
+/// weights and amounts together take no more room than they did apart.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Band {
-    pub max_weight_g: u64,
+#[repr(C, packed(4))]
+pub(crate) struct BandFast {
+    /// Saturated at `u32::MAX`; the true weight of a saturated band is in
+    /// `Book::heavy_band_weights`. Exact for every chargeable weight that fits 32 bits.
+    pub max_weight_g: u32,
     pub fixed_scaled: i64,
     pub per_g_scaled: i64,
+}
+
+const _: () = assert!(std::mem::size_of::<BandFast>() == 20);
+
+/// A weight band's amounts as written, for the exact path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Band {
     pub fixed: Decimal,
     pub per_kg: Decimal,
 }
@@ -131,17 +229,19 @@ pub(crate) struct CountryZones {
     pub whole: Option<ZoneHit>,
     /// Sorted by prefix for binary search; prefixes are held inline (zero-padded, see
     /// [`pack_prefix`]) so a search reads one contiguous array and chases no pointers.
-    pub prefixes: Vec<([u8; POSTCODE_LEN_MAX], ZoneHit)>,
+    pub prefixes: Vec<(u128, ZoneHit)>,
     pub prefix_len_max: usize,
 }
 
 /// A normalised postcode prefix as a fixed-size key. Postcodes hold only letters and digits,
-/// so zero padding never makes two different prefixes equal.
-pub(crate) fn pack_prefix(prefix: &str) -> [u8; POSTCODE_LEN_MAX] {
-    let mut key = [0u8; POSTCODE_LEN_MAX];
+/// so zero padding never makes two different prefixes equal. Held as one big-endian integer
+/// (it orders like the bytes), so each probe of the search is one compare, not a `memcmp`.
+pub(crate) fn pack_prefix(prefix: &str) -> u128 {
+    const _: () = assert!(POSTCODE_LEN_MAX <= 16, "a postcode fits the 16-byte key");
+    let mut key = [0u8; 16];
     let n = prefix.len().min(POSTCODE_LEN_MAX);
     key[..n].copy_from_slice(&prefix.as_bytes()[..n]);
-    key
+    u128::from_be_bytes(key)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,8 +290,9 @@ pub(crate) struct Surcharge {
 /// The restriction rows of one category.
 #[derive(Debug, Default)]
 pub(crate) struct CategoryRules {
-    /// Rows naming a service: (country or `*`, allow).
-    pub by_service: HashMap<u32, Vec<(Option<Country>, bool)>>,
+    /// Rows naming a service, indexed by service: (country or `*`, allow). Dense, because
+    /// eligibility asks once per service and declared category on every quote.
+    pub by_service: Vec<Vec<(Option<Country>, bool)>>,
     /// Rows for service `*`.
     pub any_service: Vec<(Option<Country>, bool)>,
 }
@@ -207,7 +308,7 @@ impl CategoryRules {
                 .map(|(_, allow)| *allow)
         };
         self.by_service
-            .get(&service)
+            .get(service as usize)
             .and_then(|rows| pick(rows))
             .or_else(|| pick(&self.any_service))
     }
@@ -224,7 +325,7 @@ pub(crate) struct Price {
 /// The price rows of one customer (or of `*`).
 #[derive(Debug, Default)]
 pub(crate) struct PriceTable {
-    pub by_service: HashMap<u32, Vec<(Option<Country>, u32)>>,
+    pub by_service: FastMap<u32, Vec<(Option<Country>, u32)>>,
     pub any_service: Vec<(Option<Country>, u32)>,
 }
 
@@ -288,11 +389,11 @@ impl Fx {
             return crate::money::rescale_round(x, scale, digits);
         }
         let r = self.ratio(from, to);
-        let (mut n, mut d) = (x.checked_mul(r.num)?, r.den);
-        if digits >= scale {
-            n = n.checked_mul(pow10_i128(digits - scale)?)?;
-        } else {
-            d = d.checked_mul(pow10_i128(scale - digits)?)?;
+        let (mut n, mut d) = (mul_exact(x, r.num)?, r.den);
+        if digits > scale {
+            n = mul_exact(n, pow10_i128(digits - scale)?)?;
+        } else if digits < scale {
+            d = mul_exact(d, pow10_i128(scale - digits)?)?;
         }
         Some(div_round_half_away(n, d))
     }
@@ -392,6 +493,18 @@ impl Book {
         self.bands.len()
     }
 
+    /// Band `i`'s `max_weight_g`.
+    pub(crate) fn band_weight(&self, i: usize) -> u64 {
+        match self.bands_fast[i].max_weight_g {
+            u32::MAX => self
+                .heavy_band_weights
+                .get(&(i as u32))
+                .copied()
+                .unwrap_or(u64::from(u32::MAX)),
+            w => u64::from(w),
+        }
+    }
+
     /// Whether quotes on this book always take the exact-decimal path.
     pub fn is_exact_only(&self) -> bool {
         self.exact_only
@@ -443,6 +556,16 @@ pub fn compile(src: &SourceBook) -> Result<(Book, Report), Report> {
         Some(book) if !c.report.has_errors() => Ok((book, c.report)),
         _ => Err(c.report),
     }
+}
+
+/// What `Compiler::rates` builds: the book's band tables (see the fields of [`Book`]).
+struct Rates {
+    zone_bands: Vec<ZoneBands>,
+    bands_fast: Vec<BandFast>,
+    bands: Vec<Band>,
+    heavy_band_weights: FastMap<u32, u64>,
+    rate_scale: u32,
+    exact_only: bool,
 }
 
 struct Compiler {
@@ -667,14 +790,15 @@ impl Compiler {
         let fx = self.fx(src, base);
         let charts = self.zones(src);
         let (mut services, service_by_code, carriers) = self.services(src, &fx, &charts);
-        let (bands, rate_scale, exact_only_rates) = self.rates(src, &mut services, &charts);
+        let rates = self.rates(src, &mut services, &charts);
         let (surcharges, line_codes) = self.surcharges(src, &mut services, &service_by_code);
+        let dated_surcharges = dated_surcharges(&surcharges, &mut services);
         let restrictions = self.restrictions(src, &service_by_code);
         let (prices, price_tables, price_any_customer) = self.prices(src, &fx, &service_by_code);
         let (customs, customs_any_country) = self.customs(src, &fx);
         let (duty_rates, duty_rates_any_country) = self.duty_rates(src);
         let segments = self.segments(src, &service_by_code);
-        self.warn_unreachable(&services, &charts);
+        self.warn_unreachable(&services, &charts, &rates.zone_bands);
         let base = base?;
         let zones_by_country = zones_by_country(&charts);
         let hash8: String = src.content_hash.chars().take(8).collect();
@@ -698,15 +822,14 @@ impl Compiler {
             service_by_code,
             carriers,
             charts,
-            band_weights: bands
-                .iter()
-                .map(|b| u32::try_from(b.max_weight_g).unwrap_or(u32::MAX))
-                .collect(),
             zones_by_country,
-
-            bands,
-            rate_scale,
+            zone_bands: rates.zone_bands,
+            bands_fast: rates.bands_fast,
+            bands: rates.bands,
+            heavy_band_weights: rates.heavy_band_weights,
+            rate_scale: rates.rate_scale,
             surcharges,
+            dated_surcharges,
             line_codes,
             restrictions,
             prices,
@@ -718,7 +841,7 @@ impl Compiler {
             duty_rates,
             duty_rates_any_country,
             segments,
-            exact_only: exact_only_rates || self.exact_only,
+            exact_only: rates.exact_only || self.exact_only,
             rows,
         })
     }
@@ -988,9 +1111,12 @@ impl Compiler {
                 min_chargeable_g,
                 weight_step_g: weight_step_g.unwrap_or(1),
                 validity: window,
-                zone_bands: vec![ZoneBands::default(); charts[chart].zones.len()],
+                zone_bands_at: 0,
                 surcharges_any_country: Vec::new(),
-                surcharges_by_country: HashMap::new(),
+                surcharges_by_country: FastMap::default(),
+                dated_any_country: DatedList::default(),
+                dated_countries: Box::default(),
+                dated_by_country: Box::default(),
             });
         }
         out.sort_by(|a, b| a.code.cmp(&b.code));
@@ -1003,13 +1129,14 @@ impl Compiler {
     }
 
     /// Groups bands by (service, zone), checks them, and pre-scales them to one exact scale.
-    fn rates(
-        &mut self,
-        src: &SourceBook,
-        services: &mut [Service],
-        charts: &[Chart],
-    ) -> (Vec<Band>, u32, bool) {
+    fn rates(&mut self, src: &SourceBook, services: &mut [Service], charts: &[Chart]) -> Rates {
         let t = "rates";
+        let mut zone_count = 0u32;
+        for s in services.iter_mut() {
+            s.zone_bands_at = zone_count;
+            zone_count += charts[s.chart as usize].zones.len() as u32;
+        }
+        let mut zone_bands = vec![ZoneBands::default(); zone_count as usize];
         let by_code: HashMap<&str, usize> = services
             .iter()
             .enumerate()
@@ -1062,6 +1189,8 @@ impl Compiler {
         let rate_scale = scale_fixed.max(scale_per_kg + 3);
         let mut exact_only = rate_scale > FAST_SCALE_MAX;
         let mut bands = Vec::with_capacity(keyed.len());
+        let mut bands_fast = Vec::with_capacity(keyed.len());
+        let mut heavy_band_weights = FastMap::default();
         for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             let (si, zone) = (group[0].0 as usize, group[0].1);
             let start = bands.len() as u32;
@@ -1109,21 +1238,34 @@ impl Compiler {
                     exact_only = true;
                     (0, 0)
                 });
-                bands.push(Band {
-                    max_weight_g: k.2,
+                let weight = u32::try_from(k.2).unwrap_or(u32::MAX);
+                if weight == u32::MAX {
+                    heavy_band_weights.insert(bands.len() as u32, k.2);
+                }
+                bands_fast.push(BandFast {
+                    max_weight_g: weight,
                     fixed_scaled,
                     per_g_scaled,
+                });
+                bands.push(Band {
                     fixed: r.fixed,
                     per_kg: r.per_kg,
                 });
             }
-            services[si].zone_bands[zone as usize] = ZoneBands {
+            zone_bands[(services[si].zone_bands_at + zone) as usize] = ZoneBands {
                 start,
                 len: bands.len() as u32 - start,
                 max_weight_g: group.last().map_or(0, |k| k.2),
             };
         }
-        (bands, rate_scale, exact_only)
+        Rates {
+            zone_bands,
+            bands_fast,
+            bands,
+            heavy_band_weights,
+            rate_scale,
+            exact_only,
+        }
     }
 
     fn resolve_rate_key(
@@ -1326,11 +1468,14 @@ impl Compiler {
             };
             let rules = out.entry(r.category.as_str().into()).or_default();
             match service {
-                Some(s) => rules
-                    .by_service
-                    .entry(s)
-                    .or_default()
-                    .push((country, allow)),
+                Some(s) => {
+                    if rules.by_service.is_empty() {
+                        rules.by_service = vec![Vec::new(); by_code.len()];
+                    }
+                    if let Some(rows) = rules.by_service.get_mut(s as usize) {
+                        rows.push((country, allow));
+                    }
+                }
                 None => rules.any_service.push((country, allow)),
             }
         }
@@ -1421,7 +1566,7 @@ impl Compiler {
         &mut self,
         src: &SourceBook,
         fx: &Fx,
-    ) -> (HashMap<Country, Vec<CustomsRule>>, Vec<CustomsRule>) {
+    ) -> (FastMap<Country, Vec<CustomsRule>>, Vec<CustomsRule>) {
         let t = "customs";
         let mut by_country: HashMap<Option<Country>, Vec<(RowNo, CustomsRule)>> = HashMap::new();
         for r in &src.customs {
@@ -1487,7 +1632,7 @@ impl Compiler {
             }
             rules.push((r.row, rule));
         }
-        let mut out = HashMap::new();
+        let mut out = FastMap::default();
         let mut any = Vec::new();
         for (country, rules) in by_country {
             let rules: Vec<CustomsRule> = rules.into_iter().map(|(_, r)| r).collect();
@@ -1506,7 +1651,7 @@ impl Compiler {
         &mut self,
         src: &SourceBook,
     ) -> (
-        HashMap<Country, Vec<(Box<str>, Decimal)>>,
+        FastMap<Country, Vec<(Box<str>, Decimal)>>,
         Vec<(Box<str>, Decimal)>,
     ) {
         let t = "duty_rates";
@@ -1546,7 +1691,7 @@ impl Compiler {
             }
             rows.push((prefix.into(), r.duty_percent, r.row));
         }
-        let mut out = HashMap::new();
+        let mut out = FastMap::default();
         let mut any = Vec::new();
         for (country, rows) in by_country {
             let mut rows: Vec<(Box<str>, Decimal)> =
@@ -1611,11 +1756,15 @@ impl Compiler {
         out
     }
 
-    fn warn_unreachable(&mut self, services: &[Service], charts: &[Chart]) {
+    fn warn_unreachable(&mut self, services: &[Service], charts: &[Chart], zb: &[ZoneBands]) {
+        let zone_bands = |s: &Service| {
+            let at = s.zone_bands_at as usize;
+            &zb[at..at + charts[s.chart as usize].zones.len()]
+        };
         let mut priced: Vec<Vec<bool>> =
             charts.iter().map(|c| vec![false; c.zones.len()]).collect();
         for s in services {
-            for (zi, zb) in s.zone_bands.iter().enumerate() {
+            for (zi, zb) in zone_bands(s).iter().enumerate() {
                 priced[s.chart as usize][zi] |= zb.len > 0;
             }
         }
@@ -1635,7 +1784,7 @@ impl Compiler {
             }
         }
         for s in services {
-            if s.zone_bands.iter().all(|zb| zb.len == 0) {
+            if zone_bands(s).iter().all(|zb| zb.len == 0) {
                 self.report.warning(
                     "services",
                     None,
@@ -1650,9 +1799,26 @@ impl Compiler {
     }
 }
 
+/// Indexes every service's surcharge lists by ship date (see `dated.rs`).
+fn dated_surcharges(surcharges: &[Surcharge], services: &mut [Service]) -> DatedSurcharges {
+    let mut index = DatedBuilder::new(surcharges);
+    for s in services {
+        s.dated_any_country = index.add(&s.surcharges_any_country);
+        let mut by_country: Vec<(Country, &Vec<u32>)> = s
+            .surcharges_by_country
+            .iter()
+            .map(|(c, rows)| (*c, rows))
+            .collect();
+        by_country.sort_unstable_by_key(|(c, _)| *c);
+        s.dated_by_country = by_country.iter().map(|(_, rows)| index.add(rows)).collect();
+        s.dated_countries = by_country.iter().map(|(c, _)| *c).collect();
+    }
+    index.finish()
+}
+
 /// The charts' country rows, indexed by country first.
-fn zones_by_country(charts: &[Chart]) -> HashMap<Country, Vec<(u32, CountryZones)>> {
-    let mut out: HashMap<Country, Vec<(u32, CountryZones)>> = HashMap::new();
+fn zones_by_country(charts: &[Chart]) -> FastMap<Country, Vec<(u32, CountryZones)>> {
+    let mut out: FastMap<Country, Vec<(u32, CountryZones)>> = FastMap::default();
     for (i, chart) in charts.iter().enumerate() {
         for (country, cz) in &chart.by_country {
             out.entry(*country)

@@ -38,7 +38,7 @@ impl Book {
     pub(crate) fn price_exact(
         &self,
         ctx: &Context<'_, '_>,
-        c: &Candidate<'_>,
+        c: &Candidate,
         out: &mut Quote,
     ) -> Option<()> {
         let s = &self.services[c.service as usize];
@@ -47,10 +47,10 @@ impl Book {
         let cg = Decimal::from(c.chargeable_g);
 
         // 3. Base: the band's fixed + per_kg × chargeable_g / 1000, rounded.
+        let band = self.bands.get(c.band as usize)?;
         let base = service_currency.round(
-            c.band
-                .fixed
-                .checked_add(c.band.per_kg.checked_mul(cg)?.checked_div(THOUSAND)?)?,
+            band.fixed
+                .checked_add(band.per_kg.checked_mul(cg)?.checked_div(THOUSAND)?)?,
         );
         let mut lines: Vec<(u32, Decimal)> = vec![(0, base)];
 

@@ -20,6 +20,7 @@
 pub mod book;
 pub mod codes;
 pub mod customs;
+mod dated;
 mod exact;
 pub mod money;
 pub mod price;

@@ -124,6 +124,17 @@ pub fn div_round_half_away(n: i128, d: i128) -> i128 {
     q + if away { n.signum() } else { 0 }
 }
 
+/// `a × b`, `None` on overflow. Two factors that fit 64 bits cannot overflow 128, so their
+/// product is one widening multiply instead of `i128::checked_mul`'s full 128-bit multiply
+/// and overflow check; most amounts and ratios are that small.
+#[inline]
+pub fn mul_exact(a: i128, b: i128) -> Option<i128> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(i128::from(a) * i128::from(b)),
+        _ => a.checked_mul(b),
+    }
+}
+
 /// Changes the scale of an exact integer amount `n / 10^from` to `to` decimals, rounding
 /// half away from zero when decimals are dropped. `None` on overflow.
 #[inline]
@@ -131,7 +142,7 @@ pub fn rescale_round(n: i128, from: u32, to: u32) -> Option<i128> {
     if from >= to {
         Some(div_round_half_away(n, pow10_i128(from - to)?))
     } else {
-        n.checked_mul(pow10_i128(to - from)?)
+        mul_exact(n, pow10_i128(to - from)?)
     }
 }
 
@@ -378,6 +389,28 @@ mod tests {
         for (code, input, want) in cases {
             let cur = Currency::from_code(code).unwrap();
             assert_eq!(cur.round(dec(input)), dec(want), "{code} {input}");
+        }
+    }
+
+    #[test]
+    fn mul_exact_is_checked_multiplication() {
+        let (big, small) = (i128::from(i64::MAX), i128::from(i64::MIN));
+        let cases = [
+            (3, -7),
+            (big, big),
+            (small, small),
+            (small, big),
+            (big + 1, 2),
+            (small - 1, -3),
+            (i128::MAX, 2),
+            (i128::MIN, -1),
+            (i128::MAX / 3, 3),
+            (1 << 70, 1 << 57),
+            (1 << 70, 1 << 58),
+        ];
+        for (a, b) in cases {
+            assert_eq!(mul_exact(a, b), a.checked_mul(b), "{a} × {b}");
+            assert_eq!(mul_exact(b, a), b.checked_mul(a), "{b} × {a}");
         }
     }
 

@@ -981,3 +981,45 @@ fn bands_out_of_order_are_sorted_with_a_warning() {
     );
     assert!(quote(&book, &req()).starts_with("1 A-ECO sell=6.75 cost=6.75 cg=700"));
 }
+
+#[test]
+fn bands_heavier_than_32_bits_of_grams_are_found_by_their_full_weight() {
+    // Weights above u32::MAX grams (4,295 t) do not fit the compact weights the band search
+    // scans; both bands here saturate them, so only the full weights tell them apart.
+    let mut src = base_book();
+    src.services[1].max_weight_g = 10_000_000_000;
+    src.services[1].weight_step_g = None;
+    src.rates
+        .retain(|r| &*r.service_code != "A-TRK" || &*r.zone != "Z1");
+    src.rates.extend([
+        rate("A-TRK", "Z1", 1000, "10.00", "0"),
+        rate("A-TRK", "Z1", 5_000_000_000, "1.00", "0.001"),
+        rate("A-TRK", "Z1", 8_000_000_000, "2.00", "0.002"),
+    ]);
+    let mut r = req();
+    r.services = vec!["A-TRK".into()];
+    let price = |min_chargeable_g: u64| {
+        let mut src = src.clone();
+        src.services[1].min_chargeable_g = Some(min_chargeable_g as i64);
+        let text = quote(&build(src), &r);
+        text.lines().next().unwrap_or("").to_string()
+    };
+    // 4,999,999,999 g: the first heavy band, 1 + 0.001 × 4,999,999.999 = 5,001.00.
+    assert_eq!(
+        price(4_999_999_999),
+        "1 A-TRK sell=5001.00 cost=5001.00 cg=4999999999 t=5-8 [BASE=5001.00]"
+    );
+    // 5,000,000,001 g: the second, 2 + 0.002 × 5,000,000.001 = 10,002.00.
+    assert_eq!(
+        price(5_000_000_001),
+        "1 A-TRK sell=10002.00 cost=10002.00 cg=5000000001 t=5-8 [BASE=10002.00]"
+    );
+    // 3,000,000,000 g fits 32 bits; the saturated weights still cover it.
+    assert_eq!(
+        price(3_000_000_000),
+        "1 A-TRK sell=3001.00 cost=3001.00 cg=3000000000 t=5-8 [BASE=3001.00]"
+    );
+    // Above the last band: NO_RATE.
+    src.services[1].min_chargeable_g = Some(8_000_000_001);
+    assert_eq!(reasons_of(&build(src), &r, "A-TRK"), "NO_RATE");
+}

@@ -32,7 +32,40 @@ fn fx_rate() -> impl proptest::strategy::Strategy<Value = Decimal> {
     (1..=2_000_000_000i64, 3..=9u32).prop_map(|(m, s)| Decimal::new(m, s))
 }
 
-/// A surcharge row with random kind, amount, minimum and conditions.
+/// Ship dates around the bounds that [`window`] draws from: every date is a bound, the day
+/// before one or the day after one, so windows open and close right at the ship date.
+const SHIP_DATES: [&str; 8] = [
+    "2026-11-15",
+    "2026-11-16",
+    "2026-11-17",
+    "2026-11-23",
+    "2026-11-24",
+    "2026-11-25",
+    "2026-11-30",
+    "2026-12-01",
+];
+
+/// A validity window: open, or from and/or to one of a few dates near the ship dates,
+/// `to` always after `from`.
+fn window() -> impl proptest::strategy::Strategy<Value = (Option<Date>, Option<Date>)> {
+    let bound = prop::option::of(prop::sample::select(vec![
+        "2026-11-16",
+        "2026-11-17",
+        "2026-11-24",
+        "2026-11-25",
+        "2026-12-01",
+    ]));
+    (bound, prop::option::of(1i32..9)).prop_map(|(from, days)| {
+        let from = from.map(date);
+        let to = days.map(|n| {
+            let start = from.unwrap_or_else(|| date("2026-11-17"));
+            Date::from_days_since_epoch(start.days_since_epoch() + n)
+        });
+        (from, to)
+    })
+}
+
+/// A surcharge row with random kind, amount, minimum, conditions and validity window.
 fn surcharge() -> impl proptest::strategy::Strategy<Value = SurchargeRow> {
     (
         prop::sample::select(vec!["*", "A-ECO", "A-TRK", "B-JPY", "K-KWD"]),
@@ -45,6 +78,7 @@ fn surcharge() -> impl proptest::strategy::Strategy<Value = SurchargeRow> {
         prop::option::of(prop::sample::select(vec!["DDP", "DDU"])),
         prop::option::of(0i64..5000),
         prop::option::of(0i64..600),
+        window(),
     )
         .prop_map(
             |(
@@ -58,6 +92,7 @@ fn surcharge() -> impl proptest::strategy::Strategy<Value = SurchargeRow> {
                 incoterm,
                 min_cg,
                 min_len,
+                (valid_from, valid_to),
             )| SurchargeRow {
                 service_code: service.into(),
                 code: format!("S{}", kind.len()),
@@ -70,6 +105,8 @@ fn surcharge() -> impl proptest::strategy::Strategy<Value = SurchargeRow> {
                 incoterm: incoterm.map(Into::into),
                 min_chargeable_g: min_cg,
                 min_length_mm: min_len,
+                valid_from,
+                valid_to,
                 ..SurchargeRow::default()
             },
         )
@@ -130,7 +167,7 @@ fn random_book() -> impl proptest::strategy::Strategy<Value = SourceBook> {
     (
         prop::collection::vec((decimal(2_000_000, 4), decimal(2_000_000, 5)), 11),
         prop::collection::vec(fx_rate(), 5),
-        prop::collection::vec(surcharge(), 0..5),
+        prop::collection::vec(surcharge(), 0..8),
         prop::collection::vec(price_row(), 0..5),
         customs_row("DE", "EUR"),
         customs_row("GB", "GBP"),
@@ -229,45 +266,48 @@ fn random_request() -> impl proptest::strategy::Strategy<Value = Request> {
             decimal(100_000, 3),
             prop::option::of(prop::sample::select(vec!["acme", "other"])),
         ),
+        prop::sample::select(SHIP_DATES.to_vec()),
     )
-        .prop_map(|(place, parcel, value, contents, special, terms)| {
-            let (origin, dest, postcode) = place;
-            let (weight, dims) = parcel;
-            let (battery, goods, ddp, landed) = special;
-            let (currency, strategy, vpd, customer) = terms;
-            let mut r = Request::new(
-                country(origin),
-                country(dest),
-                weight,
-                cur(currency),
-                date("2026-11-24"),
-            );
-            r.dest_postcode = postcode.and_then(|p| Postcode::normalise(p).ok().flatten());
-            r.dims_mm = dims.map_or([None; 3], |(l, w, h)| [Some(l), Some(w), Some(h)]);
-            r.declared_value = value.map(|(amount, c)| Money {
-                amount,
-                currency: cur(c),
-            });
-            r.contents = contents
-                .into_iter()
-                .map(|(hs, v)| ContentLine {
-                    description: Some("Cotton shirt".into()),
-                    hs_code: hs.and_then(HsCode::parse),
-                    quantity: 1,
-                    value: v,
-                    origin_country: None,
-                })
-                .collect();
-            r.battery = battery.and_then(Battery::parse);
-            r.goods = goods.into_iter().map(String::from).collect();
-            r.incoterm = if ddp { Incoterm::Ddp } else { Incoterm::Ddu };
-            r.landed_cost = landed;
-            r.strategy =
-                [Ranking::Cheapest, Ranking::Fastest, Ranking::BestValue][usize::from(strategy)];
-            r.value_per_day = vpd;
-            r.customer = customer.map(String::from);
-            r
-        })
+        .prop_map(
+            |(place, parcel, value, contents, special, terms, ship_date)| {
+                let (origin, dest, postcode) = place;
+                let (weight, dims) = parcel;
+                let (battery, goods, ddp, landed) = special;
+                let (currency, strategy, vpd, customer) = terms;
+                let mut r = Request::new(
+                    country(origin),
+                    country(dest),
+                    weight,
+                    cur(currency),
+                    date(ship_date),
+                );
+                r.dest_postcode = postcode.and_then(|p| Postcode::normalise(p).ok().flatten());
+                r.dims_mm = dims.map_or([None; 3], |(l, w, h)| [Some(l), Some(w), Some(h)]);
+                r.declared_value = value.map(|(amount, c)| Money {
+                    amount,
+                    currency: cur(c),
+                });
+                r.contents = contents
+                    .into_iter()
+                    .map(|(hs, v)| ContentLine {
+                        description: Some("Cotton shirt".into()),
+                        hs_code: hs.and_then(HsCode::parse),
+                        quantity: 1,
+                        value: v,
+                        origin_country: None,
+                    })
+                    .collect();
+                r.battery = battery.and_then(Battery::parse);
+                r.goods = goods.into_iter().map(String::from).collect();
+                r.incoterm = if ddp { Incoterm::Ddp } else { Incoterm::Ddu };
+                r.landed_cost = landed;
+                r.strategy = [Ranking::Cheapest, Ranking::Fastest, Ranking::BestValue]
+                    [usize::from(strategy)];
+                r.value_per_day = vpd;
+                r.customer = customer.map(String::from);
+                r
+            },
+        )
 }
 
 proptest! {
