@@ -35,6 +35,9 @@ pub struct Config {
     pub isolate_checks: bool,
     /// The `crossdock` executable used for isolated checks (default: this executable).
     pub checker: Option<PathBuf>,
+    /// How long a verified key is trusted before the store is asked again
+    /// ([`crate::state::KEY_CACHE_TTL`]); shorter only in tests.
+    pub key_cache_ttl: std::time::Duration,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             },
             isolate_checks: true,
             checker: None,
+            key_cache_ttl: crate::state::KEY_CACHE_TTL,
         }
     }
 }

@@ -45,8 +45,9 @@ impl Clock for SystemClock {
 }
 
 /// How long a verified (or refused) key is trusted before the store is asked again; a key
-/// revoked through another process stops working within this time.
-const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+/// revoked through another process stops working within this time (plus the one lookup that
+/// refreshes it; a key unused for twice this time is looked up afresh).
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
 pub struct AppState {
     pub config: Config,
@@ -347,10 +348,27 @@ impl AppState {
     /// The key behind a presented secret, from a short-lived cache or the store.
     pub async fn verify_key(&self, presented: &str) -> Result<Option<KeyRecord>, StoreError> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        if let Some(entry) = self.keys.get(&digest)
-            && entry.0.elapsed() < KEY_CACHE_TTL
-        {
-            return Ok(entry.1.clone());
+        if let Some(mut entry) = self.keys.get_mut(&digest) {
+            let ttl = self.config.key_cache_ttl;
+            if entry.0.elapsed() < ttl {
+                return Ok(entry.1.clone());
+            }
+            // Expired. Exactly one caller asks the store again; until it has the answer the
+            // others keep the cached one, so a busy key never sends a herd of lookups to the
+            // store (where they would queue behind its writes) and never stalls its quotes.
+            if entry.0.elapsed() < ttl * 2 {
+                let cached = entry.1.clone();
+                entry.0 = Instant::now();
+                drop(entry);
+                return match self.store.verify_key(presented).await {
+                    Ok(record) => {
+                        self.keys.insert(digest, (Instant::now(), record.clone()));
+                        Ok(record)
+                    }
+                    // The store is unreachable for a moment: the cached answer stands.
+                    Err(_) => Ok(cached),
+                };
+            }
         }
         let record = self.store.verify_key(presented).await?;
         // Bound the cache: a flood of made-up keys must not grow it without limit.

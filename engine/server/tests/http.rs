@@ -483,6 +483,67 @@ async fn keys_are_created_shown_once_and_revoked() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// A key revoked through another process (the store directly, as `crossdock keys revoke`
+/// does) stops working once its cache entry expires; until then the cached answer stands.
+#[tokio::test]
+async fn a_key_revoked_elsewhere_stops_working_after_the_cache_time() {
+    let mut c = config(&temp_dir("key-ttl"), None);
+    c.key_cache_ttl = std::time::Duration::from_millis(1500);
+    let h = harness_with(c).await;
+    let created = h
+        .state
+        .store
+        .create_key(
+            NewKey {
+                tenant: h
+                    .state
+                    .store
+                    .tenant_by_name("default")
+                    .await
+                    .unwrap()
+                    .unwrap(),
+                customer: None,
+                roles: vec![Role::Shipper],
+                label: "elsewhere".into(),
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let quote = |key: String| {
+        let app = h.app.clone();
+        async move { call(&app, "POST", "/v1/quotes", Some(&key), QUOTE).await.0 }
+    };
+    assert_eq!(quote(created.secret.clone()).await, StatusCode::OK);
+    let tenant = created.record.tenant;
+    assert!(
+        h.state
+            .store
+            .revoke_key(tenant, &created.record.id, 1)
+            .await
+            .unwrap()
+    );
+    // Cached: still accepted right after the revocation.
+    assert_eq!(quote(created.secret.clone()).await, StatusCode::OK);
+    // Expired (but within twice the time): the next call refreshes from the store.
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    assert_eq!(
+        quote(created.secret.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        quote(created.secret.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Long expired: looked up afresh, still refused; a live key still works.
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    assert_eq!(
+        quote(created.secret.clone()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(quote(h.admin.clone()).await, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn each_key_is_rate_limited_with_retry_after() {
     let mut c = config(&temp_dir("limits"), None);
