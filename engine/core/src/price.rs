@@ -9,8 +9,9 @@
 //!   the fast one hands over to it whenever an integer would overflow.
 //!
 //! Budget per candidate service on the fast path (see benches/README.md): one zone lookup
-//! per chart (cached per quote), a few integer compares for eligibility, one binary search
-//! over ≤ 60 bands, one 64-bit division per line (base, each surcharge, each converted
+//! per chart (cached per quote), a few integer compares for eligibility, a forward scan of
+//! the zone's bands (≤ 60, packed with their amounts), the surcharge rows valid on the ship
+//! date only (`dated`), one 64-bit division per line (base, each surcharge, each converted
 //! line, the markup), no allocation.
 
 use crate::book::{Book, CategoryRules, PriceTable, Service, Surcharge, SurchargeKind, ZoneHit};
