@@ -144,8 +144,7 @@ fn money(out: &mut String, key: &str, currency: crossdock_engine::Currency, mino
             *slot = b'0' + (rest % 10) as u8;
             rest /= 10;
         }
-        // ASCII digits only.
-        out.push_str(std::str::from_utf8(&fraction[..digits as usize]).unwrap_or_default());
+        out.extend(fraction[..digits as usize].iter().map(|&b| char::from(b)));
     }
     out.push('"');
 }
@@ -162,8 +161,7 @@ fn uint(out: &mut String, mut n: u64) {
             break;
         }
     }
-    // ASCII digits only.
-    out.push_str(std::str::from_utf8(&buffer[at..]).unwrap_or_default());
+    out.extend(buffer[at..].iter().map(|&b| char::from(b)));
 }
 
 /// A JSON string literal.
