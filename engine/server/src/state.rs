@@ -56,7 +56,9 @@ pub struct AppState {
     pub metrics: Metrics,
     pub ready: AtomicBool,
     live: DashMap<i64, Arc<ArcSwapOption<Live>>>,
-    compiled: DashMap<(i64, i64), Arc<Book>>,
+    /// Compiled books by (tenant, book), with when each was last used; at most
+    /// [`COMPILED_PER_TENANT`] per tenant besides the one in force (see `remember`).
+    compiled: DashMap<(i64, i64), (Instant, Arc<Book>)>,
     keys: DashMap<[u8; 32], (Instant, Option<KeyRecord>)>,
     buckets: DashMap<String, Bucket>,
     activation_locks: DashMap<i64, Arc<tokio::sync::Mutex<()>>>,
@@ -64,6 +66,12 @@ pub struct AppState {
     /// the other cores.
     pub diff_permit: tokio::sync::Semaphore,
 }
+
+/// Compiled books kept per tenant besides the one in force: the previous one (a rollback or
+/// an A/B swap stays instant) and a just-published one. Others are dropped and compiled
+/// again from the store when needed, so memory does not grow with every book ever published
+/// (a large book is hundreds of MiB).
+pub const COMPILED_PER_TENANT: usize = 2;
 
 /// A token bucket: `tokens` refill at the configured rate up to the burst.
 #[derive(Debug)]
@@ -233,8 +241,7 @@ impl AppState {
                         self.clock.now_unix(),
                     )
                     .await?;
-                self.compiled
-                    .insert((tenant.0, record.id.0), Arc::from(book));
+                self.remember(tenant, record.id, Arc::from(book));
                 self.metrics
                     .uploads_accepted
                     .fetch_add(1, Ordering::Relaxed);
@@ -258,8 +265,9 @@ impl AppState {
 
     /// A stored book, compiled (cached after the first time).
     async fn compiled_book(&self, tenant: TenantId, id: BookId) -> Result<Arc<Book>, BookError> {
-        if let Some(book) = self.compiled.get(&(tenant.0, id.0)) {
-            return Ok(book.clone());
+        if let Some(mut entry) = self.compiled.get_mut(&(tenant.0, id.0)) {
+            entry.0 = Instant::now();
+            return Ok(entry.1.clone());
         }
         let archive = self
             .store
@@ -277,13 +285,42 @@ impl AppState {
         match checked {
             Checked::Usable { book, .. } => {
                 let book: Arc<Book> = Arc::from(book);
-                self.compiled.insert((tenant.0, id.0), book.clone());
+                self.remember(tenant, id, book.clone());
                 Ok(book)
             }
             Checked::Refused(report) => {
                 Err(BookError::Unusable(books::report_json(&report).to_string()))
             }
         }
+    }
+
+    /// Caches a compiled book, then drops the tenant's least recently used ones beyond
+    /// [`COMPILED_PER_TENANT`], never the one in force. A dropped book still in use by a
+    /// quote or a what-if lives on until that finishes (it is an `Arc`).
+    fn remember(&self, tenant: TenantId, id: BookId, book: Arc<Book>) {
+        self.compiled
+            .insert((tenant.0, id.0), (Instant::now(), book));
+        let live = self.live_book(tenant).map(|l| l.id.0);
+        let mut others: Vec<(Instant, i64)> = self
+            .compiled
+            .iter()
+            .filter(|e| e.key().0 == tenant.0 && Some(e.key().1) != live)
+            .map(|e| (e.value().0, e.key().1))
+            .collect();
+        if others.len() > COMPILED_PER_TENANT {
+            others.sort_unstable();
+            for (_, book) in &others[..others.len() - COMPILED_PER_TENANT] {
+                self.compiled.remove(&(tenant.0, *book));
+            }
+        }
+    }
+
+    /// How many compiled books are cached for a tenant (the one in force included).
+    pub fn compiled_books(&self, tenant: TenantId) -> usize {
+        self.compiled
+            .iter()
+            .filter(|e| e.key().0 == tenant.0)
+            .count()
     }
 
     fn activation_lock(&self, tenant: TenantId) -> Arc<tokio::sync::Mutex<()>> {

@@ -807,6 +807,66 @@ async fn publish_activate_rollback_and_audit() {
     );
 }
 
+/// Publishing many books does not keep every one compiled in memory; an evicted book is
+/// compiled again from the store when it is activated.
+#[tokio::test]
+async fn compiled_books_are_bounded_per_tenant_and_rebuilt_on_demand() {
+    let h = harness().await;
+    let tenant = h
+        .state
+        .store
+        .tenant_by_name("default")
+        .await
+        .unwrap()
+        .unwrap();
+    let bound = 1 + crossdock_server::state::COMPILED_PER_TENANT;
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let archive = pack_dir(&renamed_demo(&format!("demo-bound-{i}"))).unwrap();
+        let (status, body, _) =
+            call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), archive).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ids.push(json(&body)["id"].as_i64().unwrap());
+        let cached = h.state.compiled_books(tenant);
+        assert!(
+            cached <= bound,
+            "{cached} compiled books after {} uploads",
+            i + 1
+        );
+    }
+    // The first upload was evicted long ago: activating it compiles it again.
+    let uri = format!("/v1/rate-books/{}/activate", ids[0]);
+    let (status, body, _) = call(&h.app, "POST", &uri, Some(&h.admin), "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, answer, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    assert!(
+        json(&answer)["rate_book"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo-bound-0@"),
+        "{answer}"
+    );
+    assert!(h.state.compiled_books(tenant) <= bound);
+    // Rolling back to the demo book works too.
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/rate-books/rollback",
+        Some(&h.admin),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, answer, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    assert!(
+        json(&answer)["rate_book"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo-2026"),
+        "{answer}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn swaps_during_concurrent_quotes_never_fail_or_mix_books() {
     let mut c = config(&temp_dir("swaps"), None);
