@@ -213,37 +213,71 @@ fn quote(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn route(args: &[String]) -> Result<ExitCode, String> {
-    let (mut input, mut output, mut strategy, mut threads, mut rest) =
-        (None, None, None, None, Vec::new());
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
+/// The flags of the whole-file jobs (`route`, `book diff`); each command names the ones it
+/// takes, and the rest go on to [`parse_options`].
+#[derive(Default)]
+struct JobFlags {
+    input: Option<PathBuf>,
+    output: Option<PathBuf>,
+    replay: Option<PathBuf>,
+    strategy: Option<crossdock_engine::Strategy>,
+    threads: Option<usize>,
+    top: Option<usize>,
+}
+
+impl JobFlags {
+    fn parse(args: &[String], accepted: &[&str]) -> Result<(JobFlags, Vec<String>), String> {
+        let (mut f, mut rest) = (JobFlags::default(), Vec::new());
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let name = arg.as_str();
+            if !accepted.contains(&name) {
+                rest.push(arg.clone());
+                continue;
+            }
+            let v = it
+                .next()
                 .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match arg.as_str() {
-            "--in" => input = Some(PathBuf::from(value("--in")?)),
-            "--out" => output = Some(PathBuf::from(value("--out")?)),
-            "--strategy" => {
-                let v = value("--strategy")?;
-                strategy = Some(crossdock_engine::Strategy::parse(&v).ok_or_else(|| {
-                    format!("--strategy {v:?} is not cheapest, fastest or best_value")
-                })?);
+                .ok_or_else(|| format!("{name} needs a value"))?;
+            match name {
+                "--in" => f.input = Some(PathBuf::from(v)),
+                "--out" => f.output = Some(PathBuf::from(v)),
+                "--replay" => f.replay = Some(PathBuf::from(v)),
+                "--strategy" => {
+                    f.strategy = Some(crossdock_engine::Strategy::parse(&v).ok_or_else(|| {
+                        format!("--strategy {v:?} is not cheapest, fastest or best_value")
+                    })?);
+                }
+                "--threads" => {
+                    f.threads = Some(
+                        v.parse::<usize>()
+                            .ok()
+                            .filter(|n| *n > 0)
+                            .ok_or_else(|| format!("--threads {v:?} is not a number above 0"))?,
+                    );
+                }
+                "--top" => {
+                    f.top = Some(
+                        v.parse::<usize>()
+                            .map_err(|_| format!("--top {v:?} is not a number"))?,
+                    );
+                }
+                _ => unreachable!("{name} is accepted but not parsed"),
             }
-            "--threads" => {
-                let v = value("--threads")?;
-                threads = Some(
-                    v.parse::<usize>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| format!("--threads {v:?} is not a number above 0"))?,
-                );
-            }
-            _ => rest.push(arg.clone()),
         }
+        Ok((f, rest))
     }
+}
+
+fn route(args: &[String]) -> Result<ExitCode, String> {
+    let (job, rest) = JobFlags::parse(args, &["--in", "--out", "--strategy", "--threads"])?;
+    let JobFlags {
+        input,
+        output,
+        strategy,
+        threads,
+        ..
+    } = job;
     let o = parse_options(&rest)?;
     let dir = o
         .book
@@ -252,16 +286,8 @@ fn route(args: &[String]) -> Result<ExitCode, String> {
         input.ok_or("route needs --in FILE")?,
         output.ok_or("route needs --out FILE")?,
     );
-    let book = match load_dir(&dir, &o.limits) {
-        Ok(loaded) => loaded.book,
-        Err(report) => {
-            print_report(&report, &mut std::io::stderr().lock());
-            return Err(format!("rate book {} is refused", dir.display()));
-        }
-    };
-    let mut options = crossdock_bulk::RouteOptions::new(o.today.unwrap_or_else(today_utc));
-    options.strategy = strategy.unwrap_or(options.strategy);
-    options.threads = threads;
+    let book = load_book_for("rate book", &dir, &o.limits)?;
+    let options = route_options(o.today, strategy, threads);
     let mut progress = crossdock_bulk::terminal_progress();
     let summary = crossdock_bulk::route_file(&book, &input, &output, &options, &mut progress)
         .map_err(|e| e.to_string())?;
@@ -278,7 +304,8 @@ fn route(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads a book for a command, printing its report when it is refused.
+/// Loads a book for a command (`what` names it in the error), printing its report when it
+/// is refused.
 fn load_book_for(
     what: &str,
     dir: &std::path::Path,
@@ -288,48 +315,35 @@ fn load_book_for(
         Ok(loaded) => Ok(loaded.book),
         Err(report) => {
             print_report(&report, &mut std::io::stderr().lock());
-            Err(format!("{what} rate book {} is refused", dir.display()))
+            Err(format!("{what} {} is refused", dir.display()))
         }
     }
 }
 
+/// A whole-file job's options: rows without a ship date ship on `--today` (or today, UTC).
+fn route_options(
+    today: Option<Date>,
+    strategy: Option<crossdock_engine::Strategy>,
+    threads: Option<usize>,
+) -> crossdock_bulk::RouteOptions {
+    let mut options = crossdock_bulk::RouteOptions::new(today.unwrap_or_else(today_utc));
+    options.strategy = strategy.unwrap_or(options.strategy);
+    options.threads = threads;
+    options
+}
+
 fn diff(args: &[String]) -> Result<ExitCode, String> {
-    let (mut replay, mut output, mut strategy, mut threads, mut top, mut rest) =
-        (None, None, None, None, 40usize, Vec::new());
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match arg.as_str() {
-            "--replay" => replay = Some(PathBuf::from(value("--replay")?)),
-            "--out" => output = Some(PathBuf::from(value("--out")?)),
-            "--strategy" => {
-                let v = value("--strategy")?;
-                strategy = Some(crossdock_engine::Strategy::parse(&v).ok_or_else(|| {
-                    format!("--strategy {v:?} is not cheapest, fastest or best_value")
-                })?);
-            }
-            "--threads" => {
-                let v = value("--threads")?;
-                threads = Some(
-                    v.parse::<usize>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| format!("--threads {v:?} is not a number above 0"))?,
-                );
-            }
-            "--top" => {
-                let v = value("--top")?;
-                top = v
-                    .parse::<usize>()
-                    .map_err(|_| format!("--top {v:?} is not a number"))?;
-            }
-            _ => rest.push(arg.clone()),
-        }
-    }
+    let flags = ["--replay", "--out", "--strategy", "--threads", "--top"];
+    let (job, rest) = JobFlags::parse(args, &flags)?;
+    let JobFlags {
+        replay,
+        output,
+        strategy,
+        threads,
+        top,
+        ..
+    } = job;
+    let top = top.unwrap_or(40);
     let o = parse_options(&rest)?;
     let [old_dir, new_dir] = o.positional.as_slice() else {
         return Err(format!("book diff needs OLD_DIR and NEW_DIR\n\n{USAGE}"));
@@ -338,11 +352,9 @@ fn diff(args: &[String]) -> Result<ExitCode, String> {
     if let Some(out) = &output {
         crossdock_bulk::diff::check_output_path(out).map_err(|e| e.to_string())?;
     }
-    let old = load_book_for("old", std::path::Path::new(old_dir), &o.limits)?;
-    let new = load_book_for("new", std::path::Path::new(new_dir), &o.limits)?;
-    let mut options = crossdock_bulk::RouteOptions::new(o.today.unwrap_or_else(today_utc));
-    options.strategy = strategy.unwrap_or(options.strategy);
-    options.threads = threads;
+    let old = load_book_for("old rate book", std::path::Path::new(old_dir), &o.limits)?;
+    let new = load_book_for("new rate book", std::path::Path::new(new_dir), &o.limits)?;
+    let options = route_options(o.today, strategy, threads);
     let mut progress = crossdock_bulk::terminal_progress();
     let report = crossdock_bulk::diff_file(&old, &new, &replay, &options, &mut progress)
         .map_err(|e| e.to_string())?;
