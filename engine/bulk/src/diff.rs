@@ -67,12 +67,7 @@ pub struct Delta {
 
 impl Delta {
     fn add(&mut self, delta: i64) {
-        self.sum += i128::from(delta);
-        self.count += 1;
-        let (a, b) = (delta.unsigned_abs(), self.largest.unsigned_abs());
-        if a > b || (a == b && delta > self.largest) {
-            self.largest = delta;
-        }
+        self.merge(&Delta { sum: i128::from(delta), count: 1, largest: delta });
     }
 
     fn merge(&mut self, other: &Delta) {
@@ -82,6 +77,12 @@ impl Delta {
         if a > b || (a == b && other.largest > self.largest) {
             self.largest = other.largest;
         }
+    }
+
+    /// Sum, mean and largest in minor units, in that order; each `None` with no deltas.
+    pub fn figures(&self) -> [Option<i128>; 3] {
+        let any = self.count > 0;
+        [any.then_some(self.sum), self.mean(), any.then_some(i128::from(self.largest))]
     }
 
     /// The mean in minor units, rounded half away from zero; `None` with no deltas.
@@ -347,8 +348,8 @@ pub const DIFF_COLUMNS: [&str; 15] = [
 
 /// One group as text cells in [`DIFF_COLUMNS`] order; `None` is an empty cell (null).
 fn group_cells(g: &DiffGroup) -> [Option<String>; 15] {
-    let amount = |minor: Option<i128>| minor.map(|m| money(g.currency, m));
-    let has = g.cost.count > 0;
+    let [cost_sum, cost_mean, cost_largest] = g.cost.figures().map(|m| m.map(|m| money(g.currency, m)));
+    let [sell_sum, sell_mean, sell_largest] = g.sell.figures().map(|m| m.map(|m| money(g.currency, m)));
     [
         g.service.clone(),
         Some(g.dest_country.to_string()),
@@ -359,12 +360,12 @@ fn group_cells(g: &DiffGroup) -> [Option<String>; 15] {
         Some(g.newly_routable.to_string()),
         Some(moved_to_text(&g.moved_to, usize::MAX)),
         Some(g.cost.count.to_string()),
-        amount(has.then_some(g.cost.sum)),
-        amount(g.cost.mean()),
-        amount(has.then_some(i128::from(g.cost.largest))),
-        amount(has.then_some(g.sell.sum)),
-        amount(g.sell.mean()),
-        amount(has.then_some(i128::from(g.sell.largest))),
+        cost_sum,
+        cost_mean,
+        cost_largest,
+        sell_sum,
+        sell_mean,
+        sell_largest,
     ]
 }
 
@@ -556,8 +557,8 @@ pub fn render_table(report: &DiffReport, top: usize) -> String {
         .iter()
         .map(|g| {
             let c = g.currency;
-            let amount = |m: Option<i128>| m.map_or("-".to_owned(), |m| signed(c, m));
-            let has = g.cost.count > 0;
+            let amounts = |d: &Delta| d.figures().map(|m| m.map_or("-".to_owned(), |m| signed(c, m)));
+            let ([cost_sum, cost_mean, cost_largest], [sell_sum, sell_mean, sell_largest]) = (amounts(&g.cost), amounts(&g.sell));
             vec![
                 g.service.clone().unwrap_or_else(|| "(unroutable)".into()),
                 g.dest_country.to_string(),
@@ -565,12 +566,12 @@ pub fn render_table(report: &DiffReport, top: usize) -> String {
                 g.parcels.to_string(),
                 g.changed.to_string(),
                 if g.newly_routable > 0 { format!("{} / +{} routable", g.newly_unroutable, g.newly_routable) } else { g.newly_unroutable.to_string() },
-                amount(has.then_some(g.cost.sum)),
-                amount(g.cost.mean()),
-                amount(has.then_some(i128::from(g.cost.largest))),
-                amount(has.then_some(g.sell.sum)),
-                amount(g.sell.mean()),
-                amount(has.then_some(i128::from(g.sell.largest))),
+                cost_sum,
+                cost_mean,
+                cost_largest,
+                sell_sum,
+                sell_mean,
+                sell_largest,
                 moved_to_text(&g.moved_to, 3),
             ]
         })
@@ -621,13 +622,8 @@ fn signed(currency: Currency, minor: i128) -> String {
 /// The report as one JSON document (for the HTTP API).
 pub fn report_json(report: &DiffReport) -> serde_json::Value {
     let delta = |c: Currency, d: &Delta| {
-        let has = d.count > 0;
-        serde_json::json!({
-            "parcels": d.count,
-            "sum": has.then(|| money(c, d.sum)),
-            "mean": d.mean().map(|m| money(c, m)),
-            "largest": has.then(|| money(c, i128::from(d.largest))),
-        })
+        let [sum, mean, largest] = d.figures().map(|m| m.map(|m| money(c, m)));
+        serde_json::json!({"parcels": d.count, "sum": sum, "mean": mean, "largest": largest})
     };
     let groups: Vec<serde_json::Value> = report
         .groups
