@@ -745,6 +745,19 @@ fn replay_name(name: &str) -> Result<&str, ApiError> {
     Ok(name)
 }
 
+/// A replay set that cannot be read, named by its replay name: the server's own path to it
+/// is never shown to callers.
+fn replay_error(
+    status: StatusCode,
+    field: &str,
+    e: &crossdock_bulk::BulkError,
+    path: &std::path::Path,
+    name: &str,
+) -> ApiError {
+    let problem = e.to_string().replace(&path.display().to_string(), name);
+    ApiError::new(status, "invalid_replay", field, problem)
+}
+
 /// `PUT /v1/replays/{name}`: stores a parcel file (the bulk columns, Parquet or CSV by the
 /// name's extension) for what-ifs, replacing one of the same name. Its header is checked
 /// before it is kept.
@@ -767,12 +780,7 @@ pub async fn put_replay(
         std::fs::write(&temp, &body).map_err(ApiError::internal)?;
         let rows = crossdock_bulk::diff::check_replay(&temp).map_err(|e| {
             let _ = std::fs::remove_file(&temp);
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_replay",
-                "body",
-                e.to_string().replace(&temp.display().to_string(), &name),
-            )
+            replay_error(StatusCode::BAD_REQUEST, "body", &e, &temp, &name)
         })?;
         std::fs::rename(&temp, dir.join(&name)).map_err(ApiError::internal)?;
         Ok(rows)
@@ -880,24 +888,19 @@ pub async fn diff_book(
         .live_book(principal.tenant)
         .ok_or_else(|| no_book().1)?;
     let replay_label = replay.to_owned();
+    let job_path = path.clone();
     let report = tokio::task::spawn_blocking(move || {
-        crossdock_bulk::diff_file(&old.book, &new, &path, &options, &mut |_| {})
+        crossdock_bulk::diff_file(&old.book, &new, &job_path, &options, &mut |_| {})
     })
     .await
     .map_err(ApiError::internal)?
     .map_err(|e| {
-        ApiError::new(
+        replay_error(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_replay",
             "replay",
-            e.to_string().replace(
-                &state
-                    .replay_dir(principal.tenant)
-                    .join(&replay_label)
-                    .display()
-                    .to_string(),
-                &replay_label,
-            ),
+            &e,
+            &path,
+            &replay_label,
         )
     })?;
     Ok(match format {
