@@ -1,0 +1,359 @@
+//! One transaction type for both backends, so a component's transaction scripts are
+//! written once.
+//!
+//! SQL is written in PostgreSQL's placeholder style (`$1`, `$2`, …) and handed to SQLite as
+//! `?1`, `?2`, … (the same numbering). Where the dialects really differ (`FOR UPDATE`,
+//! upserts that need another shape) a script asks [`Tx::dialect`] and passes the other
+//! string: the difference is data, never a second copy of the logic.
+//!
+//! Parameters are anything both drivers can bind ([`Param`]: `i64`, `&str`, `String`,
+//! `Vec<u8>`, `&[u8]`, `bool` and `Option`s of them). Integers are `i64` throughout: the
+//! PostgreSQL schemas use `BIGINT`, and a 32-bit value would not bind to one. Rows come back
+//! owned ([`Row`]), read with typed getters that report a mismatch as [`DbError::Decode`].
+
+use crate::error::DbError;
+
+/// Which SQL dialect a transaction speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A value both drivers can bind.
+pub trait Param: Sync {
+    fn as_sqlite(&self) -> &dyn rusqlite::ToSql;
+    fn as_postgres(&self) -> &(dyn postgres::types::ToSql + Sync);
+}
+
+impl<T> Param for T
+where
+    T: rusqlite::ToSql + postgres::types::ToSql + Sync,
+{
+    fn as_sqlite(&self) -> &dyn rusqlite::ToSql {
+        self
+    }
+    fn as_postgres(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        self
+    }
+}
+
+/// A value read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// One row, owned.
+#[derive(Clone, Debug, Default)]
+pub struct Row {
+    values: Vec<Value>,
+}
+
+/// Conversion of a [`Value`] into a Rust type.
+pub trait FromValue: Sized {
+    fn from_value(value: &Value) -> Option<Self>;
+    const WHAT: &'static str;
+}
+
+impl FromValue for i64 {
+    fn from_value(value: &Value) -> Option<i64> {
+        match value {
+            Value::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+    const WHAT: &'static str = "an integer";
+}
+
+impl FromValue for bool {
+    fn from_value(value: &Value) -> Option<bool> {
+        match value {
+            Value::Int(v) => Some(*v != 0),
+            _ => None,
+        }
+    }
+    const WHAT: &'static str = "a boolean";
+}
+
+impl FromValue for String {
+    fn from_value(value: &Value) -> Option<String> {
+        match value {
+            Value::Text(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    const WHAT: &'static str = "text";
+}
+
+impl FromValue for Vec<u8> {
+    fn from_value(value: &Value) -> Option<Vec<u8>> {
+        match value {
+            Value::Blob(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    const WHAT: &'static str = "bytes";
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: &Value) -> Option<Option<T>> {
+        match value {
+            Value::Null => Some(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+    const WHAT: &'static str = T::WHAT;
+}
+
+impl Row {
+    /// Column `index` as `T`; [`DbError::Decode`] if it is absent or of another type.
+    pub fn get<T: FromValue>(&self, index: usize) -> Result<T, DbError> {
+        let value = self
+            .values
+            .get(index)
+            .ok_or_else(|| DbError::Decode(format!("no column {index}")))?;
+        T::from_value(value).ok_or_else(|| {
+            DbError::Decode(format!("column {index} is {value:?}, expected {}", T::WHAT))
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+pub(crate) enum Inner<'a> {
+    Sqlite(rusqlite::Transaction<'a>),
+    Postgres(postgres::Transaction<'a>),
+}
+
+/// A transaction in progress. Scripts get `&mut Tx` from [`crate::Db::write`] or
+/// [`crate::Db::read`]; it commits when the script returns `Ok`, rolls back on `Err`.
+pub struct Tx<'a> {
+    pub(crate) inner: Inner<'a>,
+    /// Whether this transaction wrote to the outbox: the relay is woken after its commit.
+    pub(crate) emitted: bool,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tx({:?})", self.dialect())
+    }
+}
+
+/// `$1` → `?1` outside quoted strings and identifiers: PostgreSQL's placeholders in
+/// SQLite's explicit-index form, so numbering is kept whatever the order of use.
+pub fn to_sqlite_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                out.push(c);
+                if c == q {
+                    quote = None;
+                }
+            }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => out.push('?'),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+impl<'a> Tx<'a> {
+    pub(crate) fn sqlite(tx: rusqlite::Transaction<'a>) -> Tx<'a> {
+        Tx { inner: Inner::Sqlite(tx), emitted: false }
+    }
+
+    pub(crate) fn postgres(tx: postgres::Transaction<'a>) -> Tx<'a> {
+        Tx { inner: Inner::Postgres(tx), emitted: false }
+    }
+
+    pub(crate) fn commit(self) -> Result<(), DbError> {
+        match self.inner {
+            Inner::Sqlite(tx) => Ok(tx.commit()?),
+            Inner::Postgres(tx) => Ok(tx.commit()?),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            Inner::Sqlite(_) => Dialect::Sqlite,
+            Inner::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// `postgres` on PostgreSQL, `sqlite` on SQLite: for the few statements whose text
+    /// differs.
+    pub fn pick<'s>(&self, postgres: &'s str, sqlite: &'s str) -> &'s str {
+        match self.dialect() {
+            Dialect::Postgres => postgres,
+            Dialect::Sqlite => sqlite,
+        }
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub fn execute(&mut self, sql: &str, params: &[&dyn Param]) -> Result<u64, DbError> {
+        match &mut self.inner {
+            Inner::Sqlite(tx) => {
+                let mut stmt = tx.prepare_cached(&to_sqlite_placeholders(sql))?;
+                let bound: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p.as_sqlite()).collect();
+                Ok(stmt.execute(bound.as_slice())? as u64)
+            }
+            Inner::Postgres(tx) => {
+                let bound: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p.as_postgres()).collect();
+                Ok(tx.execute(sql, &bound)?)
+            }
+        }
+    }
+
+    /// Runs a query; every row.
+    pub fn query(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, DbError> {
+        match &mut self.inner {
+            Inner::Sqlite(tx) => {
+                let mut stmt = tx.prepare_cached(&to_sqlite_placeholders(sql))?;
+                let columns = stmt.column_count();
+                let bound: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p.as_sqlite()).collect();
+                let mut rows = stmt.query(bound.as_slice())?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(sqlite_row(row, columns)?);
+                }
+                Ok(out)
+            }
+            Inner::Postgres(tx) => {
+                let bound: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|p| p.as_postgres()).collect();
+                tx.query(sql, &bound)?.iter().map(postgres_row).collect()
+            }
+        }
+    }
+
+    /// The first row, if any.
+    pub fn query_opt(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>, DbError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// The first row; [`DbError::Decode`] if there is none.
+    pub fn query_one(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Row, DbError> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| DbError::Decode(format!("no row from {sql:?}")))
+    }
+
+    /// Runs several statements without parameters (migrations).
+    pub fn batch(&mut self, sql: &str) -> Result<(), DbError> {
+        match &mut self.inner {
+            Inner::Sqlite(tx) => Ok(tx.execute_batch(sql)?),
+            Inner::Postgres(tx) => Ok(tx.batch_execute(sql)?),
+        }
+    }
+
+    /// Serialises this transaction against every other that takes the same `key` until
+    /// it ends. On SQLite every write transaction is already serialised (`BEGIN
+    /// IMMEDIATE`), so this does nothing there; on PostgreSQL it is an advisory lock.
+    pub fn lock(&mut self, scope: &str, id: i64) -> Result<(), DbError> {
+        if let Inner::Postgres(_) = self.inner {
+            let key = lock_key(scope, id);
+            self.execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
+        }
+        Ok(())
+    }
+}
+
+/// A stable 64-bit key for (scope, id): FNV-1a of the scope, mixed with the id.
+fn lock_key(scope: &str, id: i64) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in scope.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash ^ (id as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)) as i64
+}
+
+fn sqlite_row(row: &rusqlite::Row<'_>, columns: usize) -> Result<Row, DbError> {
+    use rusqlite::types::ValueRef;
+    let mut values = Vec::with_capacity(columns);
+    for i in 0..columns {
+        values.push(match row.get_ref(i)? {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(v) => Value::Int(v),
+            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+            ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+            ValueRef::Real(r) => {
+                return Err(DbError::Decode(format!(
+                    "column {i} is a float ({r}); crossdock stores no floats"
+                )));
+            }
+        });
+    }
+    Ok(Row { values })
+}
+
+fn postgres_row(row: &postgres::Row) -> Result<Row, DbError> {
+    use postgres::types::Type;
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let ty = column.type_();
+        let value = if *ty == Type::INT8 {
+            row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
+        } else if *ty == Type::INT4 {
+            row.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v.into()))
+        } else if *ty == Type::INT2 {
+            row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into()))
+        } else if *ty == Type::BOOL {
+            row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into()))
+        } else if *ty == Type::BYTEA {
+            row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob)
+        } else if [Type::TEXT, Type::VARCHAR, Type::NAME, Type::BPCHAR].contains(ty) {
+            row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+        } else {
+            return Err(DbError::Decode(format!(
+                "column {} has type {ty}, which crossdock does not read",
+                column.name()
+            )));
+        };
+        values.push(value.unwrap_or(Value::Null));
+    }
+    Ok(Row { values })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_renumbered_outside_quotes_only() {
+        let cases = [
+            ("SELECT $1, $2", "SELECT ?1, ?2"),
+            ("WHERE a = $2 AND b = $1", "WHERE a = ?2 AND b = ?1"),
+            ("SELECT '$1', \"$2\" , $3", "SELECT '$1', \"$2\" , ?3"),
+            ("SELECT 'it''s $1', $10", "SELECT 'it''s $1', ?10"),
+            ("SELECT $ , $a", "SELECT $ , $a"),
+        ];
+        for (pg, sqlite) in cases {
+            assert_eq!(to_sqlite_placeholders(pg), sqlite, "{pg}");
+        }
+    }
+
+    #[test]
+    fn lock_keys_differ_by_scope_and_id() {
+        assert_ne!(lock_key("rating", 1), lock_key("rating", 2));
+        assert_ne!(lock_key("rating", 1), lock_key("identity", 1));
+        assert_eq!(lock_key("rating", 7), lock_key("rating", 7));
+    }
+}
