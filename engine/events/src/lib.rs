@@ -1,0 +1,106 @@
+//! # crossdock-events: the event catalogue
+//!
+//! Every event one component emits and another consumes is a type here, with its topic and
+//! version. This crate is the only serde components share (rule 6 of
+//! `../shared/design/components.md`): adding an optional field is additive; changing or
+//! removing one is a new version, and consumers keep reading the old one until its events
+//! have aged out of the outbox.
+//!
+//! Producers write events with [`emit`] inside the transaction that makes the change;
+//! consumers read them back with [`decode`], which answers `None` for another topic or
+//! version.
+
+use crossdock_db::outbox::{Emit, Message};
+use crossdock_db::{DbError, Tx};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// An event type of the catalogue.
+pub trait Event: Serialize + DeserializeOwned {
+    /// `resource.happened`, e.g. `book.activated`.
+    const TOPIC: &'static str;
+    const VERSION: i64;
+    /// The component that emits it.
+    const PRODUCER: &'static str;
+}
+
+/// Writes `event` to the outbox in `tx`; its sequence value.
+pub fn emit<E: Event>(tx: &mut Tx<'_>, tenant: i64, at: i64, event: &E) -> Result<i64, DbError> {
+    let payload = serde_json::to_string(event).map_err(|e| DbError::Backend(format!("event {}: {e}", E::TOPIC)))?;
+    tx.emit(&Emit {
+        component: E::PRODUCER,
+        tenant,
+        topic: E::TOPIC,
+        version: E::VERSION,
+        payload: &payload,
+        at,
+    })
+}
+
+/// The event in `message` if it is of type `E` (topic and version), else `None`. A payload
+/// that does not parse is `None` too: the consumer skips what it cannot read rather than
+/// stall every later event behind it.
+pub fn decode<E: Event>(message: &Message) -> Option<E> {
+    if message.topic != E::TOPIC || message.version != E::VERSION {
+        return None;
+    }
+    serde_json::from_str(&message.payload).ok()
+}
+
+/// `book.activated` v1: a tenant's book in force changed (an activation or a rollback).
+/// Consumers re-read the tenant's active book rather than trust the order of events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct BookActivated {
+    pub book_id: i64,
+    pub previous_book_id: Option<i64>,
+    pub content_hash: String,
+    pub actor: String,
+    /// `activate` or `rollback`.
+    pub how: String,
+}
+
+impl Event for BookActivated {
+    const TOPIC: &'static str = "book.activated";
+    const VERSION: i64 = 1;
+    const PRODUCER: &'static str = "rating";
+}
+
+/// `key.revoked` v1: an API key was revoked; every process forgets it at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct KeyRevoked {
+    pub key_id: String,
+    pub actor: String,
+}
+
+impl Event for KeyRevoked {
+    const TOPIC: &'static str = "key.revoked";
+    const VERSION: i64 = 1;
+    const PRODUCER: &'static str = "identity";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossdock_db::outbox::Position;
+
+    fn message(topic: &str, version: i64, payload: &str) -> Message {
+        Message {
+            position: Position::default(),
+            component: "identity".into(),
+            tenant: 1,
+            topic: topic.into(),
+            version,
+            payload: payload.into(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn events_decode_only_as_their_own_topic_and_version() {
+        let m = message("key.revoked", 1, r#"{"key_id":"abc","actor":"key:x"}"#);
+        assert_eq!(decode::<KeyRevoked>(&m), Some(KeyRevoked { key_id: "abc".into(), actor: "key:x".into() }));
+        assert_eq!(decode::<BookActivated>(&m), None);
+        assert_eq!(decode::<KeyRevoked>(&message("key.revoked", 2, r#"{"key_id":"abc","actor":""}"#)), None);
+        assert_eq!(decode::<KeyRevoked>(&message("key.revoked", 1, "not json")), None);
+    }
+}

@@ -1,0 +1,180 @@
+//! # crossdock-http: the HTTP edge every component shares
+//!
+//! - **[`ApiError`]**: the one error → response mapping with the stable codes of
+//!   api-conventions.md. Each component maps its own error type into it; a failure of ours
+//!   is logged with its cause and answered 500 with a fixed message.
+//! - **[`Principal`]**: the extractor that turns `Authorization: Bearer <key>` into a
+//!   tenant, a customer and [`Role`]s (through the [`Authenticator`] the identity component
+//!   provides), applies the per-key rate limit, and the role checks routes share.
+//! - **Lists** ([`list`]): `?limit=&cursor=` checked once, pages in the conventions' shape.
+//! - **Observation** ([`observe`]): one log line per request with a request id, request
+//!   metrics with bounded labels, the Prometheus exporter behind `/metrics`.
+//! - **[`app`]**: the router assembled from [`Component`]s, with `/healthz`, `/readyz`,
+//!   `/metrics` and `/openapi.json` (OpenAPI 3.1, generated from the route definitions).
+//!
+//! What it does not know: any component's resources, SQL, pricing. It depends on
+//! `crossdock-db` only for the types a component hands over (migrations, subscriptions).
+
+mod error;
+pub mod list;
+pub mod observe;
+mod principal;
+
+pub use error::{ApiError, ErrorBody, INTERNAL_MESSAGE, Problem, json};
+pub use list::{ListParams, Page, PageRequest, encode_cursor};
+pub use principal::{Authenticator, BoxFuture, Edge, Principal, RateLimiter, Role, TenantId};
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use crossdock_db::Migrations;
+use crossdock_db::outbox::Subscription;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// What a component hands the runtime: plain data, built once at start.
+pub struct Component {
+    /// Its name: table prefix, migration track, metrics namespace, `--components` entry.
+    pub name: &'static str,
+    pub migrations: &'static Migrations,
+    /// Its routes, with their OpenAPI descriptions.
+    pub router: OpenApiRouter,
+    /// The events it consumes.
+    pub subscriptions: Vec<Subscription>,
+    /// Whether it can serve (`/readyz` answers 200 when every component is ready).
+    pub ready: Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl std::fmt::Debug for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Component").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "crossdock", description = "Cross-border parcel management: rating, orders, labels, tracking, billing. Conventions: ../shared/spec/api-conventions.md."),
+    paths(healthz, readyz_doc, metrics_text),
+    components(schemas(ErrorBody, Problem)),
+    modifiers(&BearerAuth),
+)]
+struct BaseDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The whole application: every component's routes, the shared ones, the layers.
+/// Returns the router and the OpenAPI document it serves at `/openapi.json`.
+pub fn app(edge: Arc<Edge>, components: Vec<Component>) -> (Router, utoipa::openapi::OpenApi) {
+    let mut api = OpenApiRouter::with_openapi(BaseDoc::openapi());
+    let mut ready: Vec<Arc<dyn Fn() -> bool + Send + Sync>> = Vec::new();
+    for component in components {
+        api = api.merge(component.router);
+        ready.push(component.ready);
+    }
+    let (router, mut doc) = api.split_for_parts();
+    doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    let served = Arc::new(doc.to_json().unwrap_or_else(|_| "{}".to_owned()));
+    let ready = Arc::new(ready);
+    let router = router
+        .route("/healthz", get(healthz))
+        .route(
+            "/readyz",
+            get(move || {
+                let ready = ready.clone();
+                async move { readyz(ready.iter().all(|r| r())) }
+            }),
+        )
+        .route("/metrics", get(metrics_text))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let served = served.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], served.as_str().to_owned()) }
+            }),
+        )
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(observe::observe))
+        .layer(axum::Extension(edge));
+    (router, doc)
+}
+
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "runtime", responses((status = 200, description = "the process runs", body = String)))]
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness: every component can serve (e.g. each tenant's rate book is loaded).
+#[utoipa::path(get, path = "/readyz", tag = "runtime", responses(
+    (status = 200, description = "ready", body = String),
+    (status = 503, description = "starting", body = String)))]
+#[allow(dead_code)] // documents the closure route of /readyz in the OpenAPI document
+async fn readyz_doc() {}
+
+fn readyz(ready: bool) -> Response {
+    if ready {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "starting\n").into_response()
+    }
+}
+
+/// Prometheus metrics, for the admins of the operator's tenant only (they name every
+/// tenant's books).
+#[utoipa::path(get, path = "/metrics", tag = "runtime", security(("api_key" = [])), responses(
+    (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn metrics_text(
+    axum::Extension(edge): axum::Extension<Arc<Edge>>,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    principal.require(&[Role::Admin])?;
+    if edge.operator_tenant != Some(principal.tenant) {
+        return Err(ApiError::forbidden("metrics are for the operator's admin keys"));
+    }
+    let text = observe::prometheus().render();
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("route")
+}
+
+/// The clock, injected so tests are hermetic; every component takes time from it.
+pub trait Clock: Send + Sync + 'static {
+    /// Unix seconds, UTC.
+    fn now_unix(&self) -> i64;
+}
+
+/// The machine's clock.
+#[derive(Debug)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix(&self) -> i64 {
+        crossdock_db::unix_now_s()
+    }
+}
+
+/// A clock tests set by hand.
+#[derive(Debug, Default)]
+pub struct FixedClock(pub std::sync::atomic::AtomicI64);
+
+impl Clock for FixedClock {
+    fn now_unix(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
