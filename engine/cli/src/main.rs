@@ -1,15 +1,10 @@
-//! The `crossdock` command: a thin shell over the engine, the loader, the JSON edge, the
-//! server and the store.
-//!
-//! - `crossdock quote --book DIR` prices JSON Lines requests from stdin, one answer per line.
-//! - `crossdock book check DIR` prints a rate book's check report; exit 0 only if usable.
-//! - `crossdock book diff OLD NEW --replay FILE` re-prices parcels with two books (what-if).
-//! - `crossdock serve` runs the HTTP server (the demo book on 127.0.0.1:8080 by default).
-//! - `crossdock keys create|list|revoke` manages API keys in the store.
-//! - `crossdock book publish|activate|rollback|status` talks to a running server.
+//! The `crossdock` command: a thin shell over the engine, the loader, the JSON edge and the
+//! runtime. Every subcommand answers `--help` with examples; a mistyped flag is answered
+//! with the nearest valid one; usage errors exit 2.
 
 mod server_cmds;
 
+use clap::{Args, Parser, Subcommand};
 use crossdock_api::{Answer, Defaults, answer_line};
 use crossdock_engine::{Date, Quote, Report, Scratch, Severity};
 use crossdock_tables::{Limits, load_dir};
@@ -18,61 +13,275 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const USAGE: &str = "\
-crossdock: cross-border parcel rating
+#[derive(Parser)]
+#[command(
+    name = "crossdock",
+    version,
+    about = "Cross-border parcel management: rate engine, server and tools",
+    after_help = "Examples:\n  crossdock serve\n  crossdock keys create --roles admin,analyst,shipper\n  \
+                  echo '{\"origin\":{\"country\":\"CN\"},\"destination\":{\"country\":\"DE\",\"postcode\":\"10115\"},\"parcel\":{\"weight_g\":700},\"currency\":\"EUR\"}' | crossdock quote --book rate-tables/demo"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-usage:
-  crossdock quote --book DIR [--today YYYY-MM-DD] [--explain true|false] [LIMITS]
-      Reads quote requests (JSON Lines) on stdin; writes one JSON answer or error per line.
-  crossdock book check DIR [--json] [LIMITS]
-      Checks a rate book; prints every problem; exit status 0 only for a usable book.
-  crossdock book diff OLD_DIR NEW_DIR --replay FILE [--out FILE] [--top N] [--json]
-                  [--strategy S] [--threads N] [--today YYYY-MM-DD] [LIMITS]
-      What-if: re-prices a Parquet or CSV parcel file (the route columns) with both books and
-      prints, per service and destination, parcels changing service, cost and sell deltas
-      and parcels becoming unroutable; --out writes every group as .csv or .parquet.
-  crossdock route --book DIR --in FILE --out FILE [--strategy cheapest|fastest|best_value]
-                  [--threads N] [--today YYYY-MM-DD] [LIMITS]
-      Pre-routes a Parquet or CSV parcel file (quote-api.md, section Bulk files) into a Parquet or
-      CSV file, one output row per parcel; bad rows become `invalid` rows.
-  crossdock serve [--config FILE] [--listen ADDR] [--data-dir DIR] [--database URL] [--book DIR]
-      Runs the HTTP server. Defaults: 127.0.0.1:8080, SQLite in ./data, the demo book.
-      Also from a TOML file (--config, CROSSDOCK_CONFIG or ./crossdock.toml) and
-      CROSSDOCK_LISTEN, CROSSDOCK_DATA_DIR, CROSSDOCK_DATABASE, ... variables.
-  crossdock keys create --roles shipper,analyst,admin [--tenant T] [--customer C] [--label L]
-  crossdock keys list [--tenant T]
-  crossdock keys revoke [--tenant T] KEY_ID
-      Manage API keys in the store (same --data-dir/--database as serve).
-  crossdock book publish DIR | activate ID | rollback | status  [--url URL] [--key KEY]
-      Rate books in a running server (CROSSDOCK_URL, CROSSDOCK_KEY).
+#[derive(Subcommand)]
+enum Command {
+    /// Prices quote requests (JSON Lines on stdin), one answer or error per line on stdout.
+    #[command(after_help = "Example:\n  echo '{\"origin\":{\"country\":\"CN\"},\"destination\":{\"country\":\"DE\",\"postcode\":\"10115\"},\"parcel\":{\"weight_g\":700},\"currency\":\"EUR\"}' \\\n    | crossdock quote --book rate-tables/demo --today 2026-11-24")]
+    Quote(QuoteArgs),
+    /// Rate books: check, what-if diff, and publish/activate/rollback/status on a server.
+    #[command(subcommand)]
+    Book(BookCommand),
+    /// Pre-routes a Parquet or CSV parcel file into a Parquet or CSV file, one row per parcel.
+    #[command(after_help = "Example:\n  crossdock route --book rate-tables/demo --in parcels.parquet --out routed.csv --strategy fastest")]
+    Route(RouteArgs),
+    /// Runs the HTTP server (127.0.0.1:8080, SQLite in ./data, the embedded demo book by default).
+    #[command(after_help = "Examples:\n  crossdock serve\n  crossdock serve --listen 0.0.0.0:8080 --database postgres://crossdock@db/crossdock\n  \
+                  crossdock serve --components rating --log-format json\n\n\
+                  Settings come from defaults, a TOML file (--config, CROSSDOCK_CONFIG or ./crossdock.toml),\n\
+                  CROSSDOCK_<KEY> variables, then these flags. See the README for every key.")]
+    Serve(ServeArgs),
+    /// API keys in the database (same --data-dir/--database as serve); admins can also use /v1/keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
 
-limits:
-  --max-file-bytes N   largest accepted table file (default 1073741824)
-  --max-rows N         most rows in one table (default 50000000)
-";
+#[derive(Args)]
+struct LimitArgs {
+    /// Largest accepted table file, in bytes.
+    #[arg(long = "max-file-bytes", value_name = "BYTES", default_value_t = Limits::default().file_bytes_max)]
+    file_bytes_max: u64,
+    /// Most rows in one table.
+    #[arg(long = "max-rows", value_name = "ROWS", default_value_t = Limits::default().table_rows_max)]
+    table_rows_max: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits { file_bytes_max: self.file_bytes_max, table_rows_max: self.table_rows_max }
+    }
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text).ok_or_else(|| format!("{text:?} is not a date (YYYY-MM-DD)"))
+}
+
+fn parse_strategy(text: &str) -> Result<crossdock_engine::Strategy, String> {
+    crossdock_engine::Strategy::parse(text).ok_or_else(|| format!("{text:?} is not cheapest, fastest or best_value"))
+}
+
+#[derive(Args)]
+struct QuoteArgs {
+    /// The rate book directory.
+    #[arg(long, value_name = "DIR")]
+    book: PathBuf,
+    /// The default ship date (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    today: Option<Date>,
+    /// List excluded services with their reasons.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    explain: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Args)]
+struct JobArgs {
+    /// cheapest, fastest or best_value.
+    #[arg(long, value_name = "STRATEGY", value_parser = parse_strategy)]
+    strategy: Option<crossdock_engine::Strategy>,
+    /// Pricing threads (default: every core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// Ship date of rows without one (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    today: Option<Date>,
+}
+
+#[derive(Args)]
+struct RouteArgs {
+    /// The rate book directory.
+    #[arg(long, value_name = "DIR")]
+    book: PathBuf,
+    /// The parcels: .parquet or .csv with the bulk columns of quote-api.md.
+    #[arg(long = "in", value_name = "FILE")]
+    input: PathBuf,
+    /// Where the routed rows go: .parquet or .csv (written to a temporary name, then renamed).
+    #[arg(long = "out", value_name = "FILE")]
+    output: PathBuf,
+    #[command(flatten)]
+    job: JobArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+#[derive(Subcommand)]
+enum BookCommand {
+    /// Checks a rate book and prints every problem; exit status 0 only for a usable book.
+    #[command(after_help = "Examples:\n  crossdock book check rate-tables/demo\n  crossdock book check --json my-book/")]
+    Check {
+        /// The rate book directory.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// What-if: re-prices a parcel file with two books, grouped by service and destination.
+    #[command(after_help = "Example:\n  crossdock book diff rate-tables/demo /tmp/demo-next --replay parcels.parquet --out groups.csv --top 20")]
+    Diff {
+        #[arg(value_name = "OLD_DIR")]
+        old: PathBuf,
+        #[arg(value_name = "NEW_DIR")]
+        new: PathBuf,
+        /// Historical parcels (.parquet or .csv, the bulk columns).
+        #[arg(long, value_name = "FILE")]
+        replay: PathBuf,
+        /// Every group, as .csv or .parquet.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Groups shown in the table.
+        #[arg(long, value_name = "N", default_value_t = 40)]
+        top: usize,
+        /// One JSON document instead of the table.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        job: JobArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Uploads a book directory to a running server (checked there, stored by content hash).
+    #[command(after_help = "Example:\n  crossdock book publish rate-tables/demo --url http://127.0.0.1:8080 --key $KEY")]
+    Publish {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Puts a stored book in force on a running server.
+    #[command(after_help = "Example:\n  crossdock book activate 3 --key $KEY")]
+    Activate {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Puts the book in force before the current one back in force.
+    #[command(after_help = "Example:\n  crossdock book rollback --key $KEY")]
+    Rollback {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Lists a server's stored books and the one in force.
+    #[command(after_help = "Example:\n  CROSSDOCK_KEY=$KEY crossdock book status")]
+    Status {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Args)]
+struct RemoteArgs {
+    /// The server.
+    #[arg(long, env = "CROSSDOCK_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// An API key with the analyst role.
+    #[arg(long, env = "CROSSDOCK_KEY", hide_env_values = true)]
+    key: String,
+}
+
+/// Where the state lives: shared by `serve` and `keys`.
+#[derive(Args, Clone, Default)]
+struct StateArgs {
+    /// A TOML configuration file (default: CROSSDOCK_CONFIG, else ./crossdock.toml if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The data directory (SQLite file, temporary files, replay sets).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// postgres://… for PostgreSQL (default: SQLite in the data directory).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    state: StateArgs,
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// The default tenant's book on first start (default: the embedded demo book).
+    #[arg(long, value_name = "DIR")]
+    book: Option<PathBuf>,
+    /// The components whose routes this process serves, comma-separated (identity, rating; default: all).
+    #[arg(long, value_name = "LIST")]
+    components: Option<String>,
+    /// Log lines as text or json.
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    log_format: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Creates a key; its secret is printed once on stdout and stored only as a hash.
+    #[command(after_help = "Examples:\n  crossdock keys create --roles admin,analyst,shipper\n  \
+                  crossdock keys create --roles shipper --customer acme --label 'acme checkout'")]
+    Create {
+        /// Comma-separated: shipper, operator, analyst, finance, admin.
+        #[arg(long, value_name = "ROLES", value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// The tenant (created if absent; default: the default tenant).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Narrows the key to one customer of the tenant.
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Lists a tenant's keys (never their secrets).
+    #[command(after_help = "Example:\n  crossdock keys list --tenant acme")]
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Revokes a key: every server sharing the database refuses it within seconds.
+    #[command(after_help = "Example:\n  crossdock keys revoke abcdefghijkl")]
+    Revoke {
+        #[arg(value_name = "KEY_ID")]
+        id: String,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("quote") => quote(&args[1..]),
-        Some("book") if args.get(1).map(String::as_str) == Some("check") => check(&args[2..]),
-        Some("book") if args.get(1).map(String::as_str) == Some("diff") => diff(&args[2..]),
-        Some("book")
-            if matches!(
-                args.get(1).map(String::as_str),
-                Some("publish" | "activate" | "rollback" | "status")
-            ) =>
-        {
-            server_cmds::remote_book(&args[1], &args[2..])
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Quote(args) => quote(args),
+        Command::Route(args) => route(args),
+        Command::Book(BookCommand::Check { dir, json, limits }) => check(&dir, json, &limits.limits()),
+        Command::Book(BookCommand::Diff { old, new, replay, out, top, json, job, limits }) => {
+            diff(&old, &new, &replay, out.as_deref(), top, json, &job, &limits.limits())
         }
-        Some("route") => route(&args[1..]),
-        Some("serve") => server_cmds::serve(&args[1..]),
-        Some("keys") => server_cmds::keys(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            print!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        _ => Err(format!("unknown command\n\n{USAGE}")),
+        Command::Book(BookCommand::Publish { dir, remote }) => server_cmds::remote_book("publish", Some(&dir.display().to_string()), &remote.url, &remote.key),
+        Command::Book(BookCommand::Activate { id, remote }) => server_cmds::remote_book("activate", Some(&id), &remote.url, &remote.key),
+        Command::Book(BookCommand::Rollback { remote }) => server_cmds::remote_book("rollback", None, &remote.url, &remote.key),
+        Command::Book(BookCommand::Status { remote }) => server_cmds::remote_book("status", None, &remote.url, &remote.key),
+        Command::Serve(args) => server_cmds::serve(args),
+        Command::Keys(command) => server_cmds::keys(command),
     };
     match result {
         Ok(code) => code,
@@ -83,91 +292,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Options shared by the commands, parsed by hand: a dozen flags do not need a parser crate.
-#[derive(Default)]
-struct Options {
-    positional: Vec<String>,
-    book: Option<PathBuf>,
-    today: Option<Date>,
-    explain: Option<bool>,
-    json: bool,
-    limits: Limits,
-}
-
-fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut o = Options::default();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match arg.as_str() {
-            "--book" => o.book = Some(PathBuf::from(value("--book")?)),
-            "--today" => {
-                let v = value("--today")?;
-                o.today = Some(
-                    Date::parse(&v)
-                        .ok_or_else(|| format!("--today {v:?} is not a date (YYYY-MM-DD)"))?,
-                );
-            }
-            "--explain" => {
-                let v = value("--explain")?;
-                o.explain = Some(
-                    v.parse()
-                        .map_err(|_| format!("--explain {v:?} is not true or false"))?,
-                );
-            }
-            "--json" => o.json = true,
-            "--max-file-bytes" => {
-                let v = value("--max-file-bytes")?;
-                o.limits.file_bytes_max = v
-                    .parse()
-                    .map_err(|_| format!("--max-file-bytes {v:?} is not a number"))?;
-            }
-            "--max-rows" => {
-                let v = value("--max-rows")?;
-                o.limits.table_rows_max = v
-                    .parse()
-                    .map_err(|_| format!("--max-rows {v:?} is not a number"))?;
-            }
-            flag if flag.starts_with("--") => {
-                return Err(format!("unknown option {flag}\n\n{USAGE}"));
-            }
-            _ => o.positional.push(arg.clone()),
-        }
-    }
-    Ok(o)
-}
-
 /// Today in UTC, from the system clock: the only clock read in crossdock's pricing path.
 fn today_utc() -> Date {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() / 86_400)
-        .unwrap_or(0);
+    let days = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
     Date::from_days_since_epoch(days as i32)
 }
 
-fn quote(args: &[String]) -> Result<ExitCode, String> {
-    let o = parse_options(args)?;
-    let dir = o
-        .book
-        .ok_or_else(|| format!("quote needs --book DIR\n\n{USAGE}"))?;
-    let loaded = match load_dir(&dir, &o.limits) {
-        Ok(loaded) => loaded,
-        Err(report) => {
-            print_report(&report, &mut std::io::stderr().lock());
-            return Err(format!("rate book {} is refused", dir.display()));
-        }
-    };
-    let book = loaded.book;
-    let defaults = Defaults {
-        today: o.today.unwrap_or_else(today_utc),
-        customer: None,
-        explain: o.explain.unwrap_or(true),
-    };
+fn quote(args: QuoteArgs) -> Result<ExitCode, String> {
+    let book = load_book_for("rate book", &args.book, &args.limits.limits())?;
+    let defaults = Defaults { today: args.today.unwrap_or_else(today_utc), customer: None, explain: args.explain };
     let stdin = std::io::stdin();
     let mut input = std::io::BufReader::with_capacity(1 << 16, stdin.lock());
     let mut output = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -184,24 +317,15 @@ fn quote(args: &[String]) -> Result<ExitCode, String> {
         let answer = if request.trim().is_empty() {
             Answer::Invalid(crossdock_api::render_error(
                 "invalid_request",
-                &[crossdock_api::FieldProblem::new(
-                    "",
-                    "empty line: expected a JSON request",
-                )],
+                &[crossdock_api::FieldProblem::new("", "empty line: expected a JSON request")],
             ))
         } else {
             answer_line(&book, request, &defaults, &mut scratch, &mut quote)
         };
-        let written = output
-            .write_all(answer.body().as_bytes())
-            .and_then(|_| output.write_all(b"\n"));
+        let written = output.write_all(answer.body().as_bytes()).and_then(|_| output.write_all(b"\n"));
         // A caller that waits for each answer before sending the next request gets it now;
         // a stream of requests is still written in large blocks.
-        let flushed = if input.buffer().is_empty() {
-            output.flush()
-        } else {
-            Ok(())
-        };
+        let flushed = if input.buffer().is_empty() { output.flush() } else { Ok(()) };
         if let Err(e) = written.and(flushed) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(ExitCode::SUCCESS);
@@ -213,83 +337,11 @@ fn quote(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The flags of the whole-file jobs (`route`, `book diff`); each command names the ones it
-/// takes, and the rest go on to [`parse_options`].
-#[derive(Default)]
-struct JobFlags {
-    input: Option<PathBuf>,
-    output: Option<PathBuf>,
-    replay: Option<PathBuf>,
-    strategy: Option<crossdock_engine::Strategy>,
-    threads: Option<usize>,
-    top: Option<usize>,
-}
-
-impl JobFlags {
-    fn parse(args: &[String], accepted: &[&str]) -> Result<(JobFlags, Vec<String>), String> {
-        let (mut f, mut rest) = (JobFlags::default(), Vec::new());
-        let mut it = args.iter();
-        while let Some(arg) = it.next() {
-            let name = arg.as_str();
-            if !accepted.contains(&name) {
-                rest.push(arg.clone());
-                continue;
-            }
-            let v = it
-                .next()
-                .cloned()
-                .ok_or_else(|| format!("{name} needs a value"))?;
-            match name {
-                "--in" => f.input = Some(PathBuf::from(v)),
-                "--out" => f.output = Some(PathBuf::from(v)),
-                "--replay" => f.replay = Some(PathBuf::from(v)),
-                "--strategy" => {
-                    f.strategy = Some(crossdock_engine::Strategy::parse(&v).ok_or_else(|| {
-                        format!("--strategy {v:?} is not cheapest, fastest or best_value")
-                    })?);
-                }
-                "--threads" => {
-                    f.threads = Some(
-                        v.parse::<usize>()
-                            .ok()
-                            .filter(|n| *n > 0)
-                            .ok_or_else(|| format!("--threads {v:?} is not a number above 0"))?,
-                    );
-                }
-                "--top" => {
-                    f.top = Some(
-                        v.parse::<usize>()
-                            .map_err(|_| format!("--top {v:?} is not a number"))?,
-                    );
-                }
-                _ => unreachable!("{name} is accepted but not parsed"),
-            }
-        }
-        Ok((f, rest))
-    }
-}
-
-fn route(args: &[String]) -> Result<ExitCode, String> {
-    let (job, rest) = JobFlags::parse(args, &["--in", "--out", "--strategy", "--threads"])?;
-    let JobFlags {
-        input,
-        output,
-        strategy,
-        threads,
-        ..
-    } = job;
-    let o = parse_options(&rest)?;
-    let dir = o
-        .book
-        .ok_or_else(|| format!("route needs --book DIR\n\n{USAGE}"))?;
-    let (input, output) = (
-        input.ok_or("route needs --in FILE")?,
-        output.ok_or("route needs --out FILE")?,
-    );
-    let book = load_book_for("rate book", &dir, &o.limits)?;
-    let options = route_options(o.today, strategy, threads);
+fn route(args: RouteArgs) -> Result<ExitCode, String> {
+    let book = load_book_for("rate book", &args.book, &args.limits.limits())?;
+    let options = route_options(&args.job);
     let mut progress = crossdock_bulk::terminal_progress();
-    let summary = crossdock_bulk::route_file(&book, &input, &output, &options, &mut progress)
+    let summary = crossdock_bulk::route_file(&book, &args.input, &args.output, &options, &mut progress)
         .map_err(|e| e.to_string())?;
     eprintln!(
         "{} parcels in {:.2} s ({:.0}/s): {} routed, {} unroutable, {} invalid; priced by {}",
@@ -306,11 +358,7 @@ fn route(args: &[String]) -> Result<ExitCode, String> {
 
 /// Loads a book for a command (`what` names it in the error), printing its report when it
 /// is refused.
-fn load_book_for(
-    what: &str,
-    dir: &std::path::Path,
-    limits: &Limits,
-) -> Result<crossdock_engine::Book, String> {
+fn load_book_for(what: &str, dir: &std::path::Path, limits: &Limits) -> Result<crossdock_engine::Book, String> {
     match load_dir(dir, limits) {
         Ok(loaded) => Ok(loaded.book),
         Err(report) => {
@@ -321,76 +369,54 @@ fn load_book_for(
 }
 
 /// A whole-file job's options: rows without a ship date ship on `--today` (or today, UTC).
-fn route_options(
-    today: Option<Date>,
-    strategy: Option<crossdock_engine::Strategy>,
-    threads: Option<usize>,
-) -> crossdock_bulk::RouteOptions {
-    let mut options = crossdock_bulk::RouteOptions::new(today.unwrap_or_else(today_utc));
-    options.strategy = strategy.unwrap_or(options.strategy);
-    options.threads = threads;
+fn route_options(job: &JobArgs) -> crossdock_bulk::RouteOptions {
+    let mut options = crossdock_bulk::RouteOptions::new(job.today.unwrap_or_else(today_utc));
+    options.strategy = job.strategy.unwrap_or(options.strategy);
+    options.threads = job.threads.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     options
 }
 
-fn diff(args: &[String]) -> Result<ExitCode, String> {
-    let flags = ["--replay", "--out", "--strategy", "--threads", "--top"];
-    let (job, rest) = JobFlags::parse(args, &flags)?;
-    let JobFlags {
-        replay,
-        output,
-        strategy,
-        threads,
-        top,
-        ..
-    } = job;
-    let top = top.unwrap_or(40);
-    let o = parse_options(&rest)?;
-    let [old_dir, new_dir] = o.positional.as_slice() else {
-        return Err(format!("book diff needs OLD_DIR and NEW_DIR\n\n{USAGE}"));
-    };
-    let replay = replay.ok_or("book diff needs --replay FILE (a Parquet or CSV parcel file)")?;
-    if let Some(out) = &output {
+#[allow(clippy::too_many_arguments)] // one value per flag of `book diff`
+fn diff(
+    old_dir: &std::path::Path,
+    new_dir: &std::path::Path,
+    replay: &std::path::Path,
+    output: Option<&std::path::Path>,
+    top: usize,
+    json: bool,
+    job: &JobArgs,
+    limits: &Limits,
+) -> Result<ExitCode, String> {
+    if let Some(out) = output {
         crossdock_bulk::diff::check_output_path(out).map_err(|e| e.to_string())?;
     }
-    let old = load_book_for("old rate book", std::path::Path::new(old_dir), &o.limits)?;
-    let new = load_book_for("new rate book", std::path::Path::new(new_dir), &o.limits)?;
-    let options = route_options(o.today, strategy, threads);
+    let old = load_book_for("old rate book", old_dir, limits)?;
+    let new = load_book_for("new rate book", new_dir, limits)?;
+    let options = route_options(job);
     let mut progress = crossdock_bulk::terminal_progress();
-    let report = crossdock_bulk::diff_file(&old, &new, &replay, &options, &mut progress)
-        .map_err(|e| e.to_string())?;
-    if let Some(out) = &output {
+    let report = crossdock_bulk::diff_file(&old, &new, replay, &options, &mut progress).map_err(|e| e.to_string())?;
+    if let Some(out) = output {
         crossdock_bulk::diff::write_groups(&report, out).map_err(|e| e.to_string())?;
     }
     let mut stdout = std::io::stdout().lock();
-    let text = if o.json {
+    let text = if json {
         format!("{}\n", crossdock_bulk::diff::report_json(&report))
     } else {
         crossdock_bulk::diff::render_table(&report, top)
     };
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| format!("writing stdout: {e}"))?;
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| format!("writing stdout: {e}"))?;
     eprintln!(
         "{} rows re-priced with both books in {:.2} s{}",
         report.rows,
         report.seconds,
-        output
-            .as_ref()
-            .map(|p| format!("; groups written to {}", p.display()))
-            .unwrap_or_default()
+        output.map(|p| format!("; groups written to {}", p.display())).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(args: &[String]) -> Result<ExitCode, String> {
-    let o = parse_options(args)?;
-    let [dir] = o.positional.as_slice() else {
-        return Err(format!("book check needs one DIR\n\n{USAGE}"));
-    };
-    let dir = PathBuf::from(dir);
+fn check(dir: &std::path::Path, json: bool, limits: &Limits) -> Result<ExitCode, String> {
     let mut out = std::io::stdout().lock();
-    let (usable, report, summary) = match load_dir(&dir, &o.limits) {
+    let (usable, report, summary) = match load_dir(dir, limits) {
         Ok(loaded) => {
             let b = &loaded.book;
             let summary = format!(
@@ -405,14 +431,10 @@ fn check(args: &[String]) -> Result<ExitCode, String> {
         }
         Err(report) => {
             let errors = report.errors().count();
-            (
-                false,
-                report,
-                format!("rate book {}: refused; {errors} errors", dir.display()),
-            )
+            (false, report, format!("rate book {}: refused; {errors} errors", dir.display()))
         }
     };
-    if o.json {
+    if json {
         let problems: Vec<serde_json::Value> = report
             .problems
             .iter()
@@ -429,11 +451,7 @@ fn check(args: &[String]) -> Result<ExitCode, String> {
         print_report(&report, &mut out);
         let _ = writeln!(out, "{summary}");
     }
-    Ok(if usable {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if usable { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_report(report: &Report, out: &mut dyn Write) {

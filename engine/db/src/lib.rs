@@ -459,17 +459,25 @@ mod tests {
 }
 
 impl Db {
-    /// Applies the outbox's track, then each component's track in the order given (a
-    /// component that refers to another's tables at creation comes after it), each in its
-    /// own transaction. The versions applied, by component.
+    /// Applies the outbox's track and each component's, level by level (see
+    /// [`Migrations`]): the versions applied, by component, in the order given.
     pub async fn migrate(&self, tracks: &[&'static Migrations]) -> Result<Vec<(&'static str, Vec<i64>)>, DbError> {
-        let mut applied = Vec::new();
         let now = unix_now_s();
-        for track in std::iter::once(&migrate::OUTBOX).chain(tracks.iter().copied()) {
-            let versions = self
-                .write(move |tx| migrate::migrate_track(tx, track, now))
-                .await?;
-            applied.push((track.component, versions));
+        let all: Vec<&'static Migrations> = std::iter::once(&migrate::OUTBOX).chain(tracks.iter().copied()).collect();
+        let mut applied: Vec<(&'static str, Vec<i64>)> = all.iter().map(|t| (t.component, Vec::new())).collect();
+        let top = all.iter().map(|t| t.known_version()).max().unwrap_or(0);
+        // Level 0 only checks each track (and refuses one that is too new) before any
+        // script of any track runs.
+        for level in 0..=top {
+            for (i, track) in all.iter().copied().enumerate() {
+                if level > track.known_version() {
+                    continue;
+                }
+                let versions = self
+                    .write(move |tx| migrate::migrate_track(tx, track, level, now))
+                    .await?;
+                applied[i].1.extend(versions);
+            }
         }
         Ok(applied)
     }

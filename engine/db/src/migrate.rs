@@ -1,7 +1,9 @@
 //! Schema migrations, one numbered track per component and dialect.
 //!
 //! Each component lists its scripts in both dialects ([`Migrations`]); [`crate::Db::migrate`]
-//! applies each track in its own transaction: it records every applied version in
+//! applies them level by level (every track's version 1, then every track's version 2, …),
+//! each level of each track in its own transaction, so a component's early script may name
+//! a table that another component's later script renames. It records every applied version in
 //! `db_migrations(component, version, applied_at)`, refuses a track that a newer crossdock
 //! has taken further ([`DbError::SchemaTooNew`]), and applies the newer scripts in order.
 //! Opening an up-to-date database applies nothing; a script that fails leaves no trace.
@@ -95,8 +97,8 @@ pub(crate) fn table_exists(tx: &mut Tx<'_>, name: &str) -> Result<bool, DbError>
     Ok(tx.query_opt(sql, &[&name])?.is_some())
 }
 
-/// Applies one track; the versions it applied.
-pub(crate) fn migrate_track(tx: &mut Tx<'_>, track: &Migrations, now: i64) -> Result<Vec<i64>, DbError> {
+/// Applies one track's pending versions up to `upto`; the versions it applied.
+pub(crate) fn migrate_track(tx: &mut Tx<'_>, track: &Migrations, upto: i64, now: i64) -> Result<Vec<i64>, DbError> {
     track.check().map_err(DbError::Backend)?;
     tx.lock("crossdock-migrations", 0)?;
     tx.batch(CREATE_DB_MIGRATIONS)?;
@@ -117,7 +119,7 @@ pub(crate) fn migrate_track(tx: &mut Tx<'_>, track: &Migrations, now: i64) -> Re
         });
     }
     let mut applied = Vec::new();
-    for migration in track.for_dialect(tx.dialect()).iter().filter(|m| m.version > found) {
+    for migration in track.for_dialect(tx.dialect()).iter().filter(|m| m.version > found && m.version <= upto) {
         tx.batch(migration.sql)?;
         tx.execute(
             "INSERT INTO db_migrations (component, version, applied_at) VALUES ($1, $2, $3)",

@@ -1,29 +1,5 @@
--- crossdock store, schema version 1 (SQLite).
--- Every tenant row carries tenant_id, and every reference between a tenant's rows goes
--- through (tenant_id, id), so the database itself refuses a row that points at another
--- tenant's book. Ids use AUTOINCREMENT so they are never reused.
-
-CREATE TABLE tenants (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    name        TEXT    NOT NULL UNIQUE CHECK (name <> ''),
-    created_at  INTEGER NOT NULL
-);
-
--- id: the key id from the presented key (cdk_<id>_<secret>), unique across tenants because
--- a presented key names no tenant. secret_sha256: SHA-256 of the secret part; the secret
--- itself is never stored. roles: comma-separated, canonical order (shipper,analyst,admin).
-CREATE TABLE api_keys (
-    id             TEXT    PRIMARY KEY,
-    tenant_id      INTEGER NOT NULL REFERENCES tenants (id),
-    customer       TEXT,
-    roles          TEXT    NOT NULL,
-    label          TEXT    NOT NULL,
-    secret_sha256  BLOB    NOT NULL CHECK (length(secret_sha256) = 32),
-    created_at     INTEGER NOT NULL,
-    revoked_at     INTEGER
-);
-CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id);
-
+-- rating, version 1: the rate-book tables exactly as crossdock 0.1 created them (its
+-- single-track version 1, with identity's tables). Version 2 gives them rating's prefix.
 -- A stored rate book: its archive and check report, once per (tenant, content hash).
 CREATE TABLE books (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
