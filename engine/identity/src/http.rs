@@ -1,8 +1,8 @@
 //! `/v1/keys`: the admin's API keys of its tenant. DTOs (serde) live here only.
 
 use crate::{Identity, KeyId, NewKey};
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::BytesRejection;
+use bytes::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -111,13 +111,12 @@ pub fn rfc3339(unix_s: i64) -> String {
 async fn create_key(
     State(identity): State<AppState>,
     principal: Principal,
-    body: Result<Json<NewKeyBody>, JsonRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Admin])?;
-    let Json(body) = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large("body", "key_body_bytes_max", KEY_BODY_BYTES_MAX, "bytes"),
-        _ => ApiError::invalid_field("body", e.body_text()),
-    })?;
+    let body = body.map_err(|e| ApiError::body(e, "key_body_bytes_max", KEY_BODY_BYTES_MAX))?;
+    // JSON whatever the Content-Type says: `curl -d` sends a form type.
+    let body: NewKeyBody = serde_json::from_slice(&body).map_err(|e| ApiError::invalid_field("body", e.to_string()))?;
     let roles = Role::parse_list(&body.roles).map_err(|e| ApiError::invalid_field("roles", e))?;
     let created = identity
         .create_key(NewKey {
