@@ -853,6 +853,49 @@ fn money_as_floating_point_is_refused() {
     expect_error(&report, "rates", Some("fixed"), None, &["floating point"]);
 }
 
+/// `batch` with the integer column `name` as UTF-8 digit strings ("2000").
+fn integers_as_text(batch: &RecordBatch, name: &str) -> RecordBatch {
+    use arrow_array::types::{Int32Type, Int64Type};
+    let column = batch.column_by_name(name).expect("the column exists");
+    let text: StringArray = match column.data_type() {
+        arrow_schema::DataType::Int32 => column
+            .as_primitive::<Int32Type>()
+            .iter()
+            .map(|v| v.map(|v| v.to_string()))
+            .collect(),
+        arrow_schema::DataType::Int64 => column
+            .as_primitive::<Int64Type>()
+            .iter()
+            .map(|v| v.map(|v| v.to_string()))
+            .collect(),
+        other => panic!("{name} is not an integer column: {other}"),
+    };
+    replace_column(batch, name, Arc::new(text))
+}
+
+#[test]
+fn whole_number_as_text_is_refused_naming_table_and_column() {
+    // rate-book.md, "Layout": text in a count, gram, millimetre or day column refuses the
+    // book, even when every value is digits.
+    for (table, column) in [("rates", "max_weight_g"), ("zones", "transit_days_max")] {
+        let dir = demo_copy();
+        let batch = read_table(dir.path(), table, &[]);
+        write_table(dir.path(), table, &[integers_as_text(&batch, column)]);
+        let report = refused(
+            dir.path(),
+            &Limits::default(),
+            &format!("{table}.{column} as digit strings"),
+        );
+        expect_error(
+            &report,
+            table,
+            Some(column),
+            None,
+            &["Utf8", "whole number"],
+        );
+    }
+}
+
 #[test]
 fn duplicate_service_code_is_named_with_its_row() {
     let dir = demo_copy();

@@ -5,8 +5,9 @@
 //! - text: any string array (also dictionary-encoded or views), and whole numbers (a zone
 //!   written as `1`);
 //! - money: DECIMAL of any width, decimal strings, and whole numbers; never floating point;
-//! - whole: integers of any width, DECIMAL with no fraction, digit strings, and floating
-//!   point holding whole numbers (pandas writes nullable integers that way);
+//! - whole: integers of any width, DECIMAL with no fraction, and floating point holding
+//!   whole numbers (pandas writes nullable integers that way); never text: rate-book.md
+//!   makes text in a count, gram, millimetre or day column a type error;
 //! - bool: BOOLEAN, `true`/`false` strings, 0/1;
 //! - date: DATE32/DATE64, TIMESTAMP (its UTC date), `YYYY-MM-DD` strings.
 
@@ -59,7 +60,8 @@ impl Kind {
         let ok = match self {
             Kind::Text => stringy || integer,
             Kind::Money => stringy || integer || decimal,
-            Kind::Whole => stringy || integer || decimal || float,
+            // Text is refused even when it holds digits (rate-book.md, "Layout").
+            Kind::Whole => integer || decimal || float,
             Kind::Bool => matches!(dt, DataType::Boolean) || stringy || integer,
             Kind::Date => {
                 matches!(
