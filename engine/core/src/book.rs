@@ -545,16 +545,44 @@ impl Book {
 
 /// Checks a source book and compiles it. `Ok` carries the warnings; `Err` lists every
 /// problem found (errors and warnings), by table, row and column.
+///
+/// A book with unreadable tables ([`SourceBook::unreadable_tables`]) is always refused; its
+/// report holds only what the readable rows show, not the consequences of the missing ones
+/// (every service without a chart, every zone without a band…).
 pub fn compile(src: &SourceBook) -> Result<(Book, Report), Report> {
     let mut c = Compiler {
         report: Report::default(),
         exact_only: false,
         refused_services: Default::default(),
+        unreadable: Unreadable::of(src),
     };
     let book = c.build(src);
     match book {
-        Some(book) if !c.report.has_errors() => Ok((book, c.report)),
+        Some(book) if !c.report.has_errors() && src.unreadable_tables.is_empty() => {
+            Ok((book, c.report))
+        }
         _ => Err(c.report),
+    }
+}
+
+/// Which tables other tables look rows up in could not be read: lookups into them are not
+/// reported as failing, since every one would (the reader reported the cause once).
+#[derive(Clone, Copy, Debug, Default)]
+struct Unreadable {
+    services: bool,
+    zones: bool,
+    rates: bool,
+    fx: bool,
+}
+
+impl Unreadable {
+    fn of(src: &SourceBook) -> Unreadable {
+        Unreadable {
+            services: src.is_unreadable("services"),
+            zones: src.is_unreadable("zones"),
+            rates: src.is_unreadable("rates"),
+            fx: src.is_unreadable("fx"),
+        }
     }
 }
 
@@ -575,6 +603,7 @@ struct Compiler {
     /// Codes of services that exist but were refused for their own problems: rows that name
     /// them are not reported again as naming no service (the cause is already listed).
     refused_services: std::collections::HashSet<String>,
+    unreadable: Unreadable,
 }
 
 /// A key column's value: a specific code, or `*` for any.
@@ -655,7 +684,9 @@ impl Compiler {
         match fx.id(currency) {
             Some(id) => Some((currency, id)),
             None => {
-                self.err(table, row, column, format!("{value} has no row in fx"));
+                if !self.unreadable.fx {
+                    self.err(table, row, column, format!("{value} has no row in fx"));
+                }
                 None
             }
         }
@@ -750,7 +781,7 @@ impl Compiler {
     /// Reports a row naming a service that does not exist, unless the service exists but was
     /// refused for its own problems (already reported in `services`).
     fn unknown_service(&mut self, table: &str, row: RowNo, code: &str, hint: &str) {
-        if !self.refused_services.contains(code) {
+        if !self.unreadable.services && !self.refused_services.contains(code) {
             self.err(
                 table,
                 row,
@@ -1026,7 +1057,7 @@ impl Compiler {
             let origin = self.country(t, r.row, "origin_country", &r.origin_country);
             let currency = self.currency(fx, t, r.row, "currency", &r.currency);
             let chart = charts.iter().position(|c| *c.name == *r.zone_chart);
-            if chart.is_none() {
+            if chart.is_none() && !self.unreadable.zones {
                 self.err(
                     t,
                     r.row,
@@ -1757,6 +1788,13 @@ impl Compiler {
     }
 
     fn warn_unreachable(&mut self, services: &[Service], charts: &[Chart], zb: &[ZoneBands]) {
+        // Without these tables every zone and service (or those of the services refused
+        // for a currency without its fx row) would be listed, saying only that a table is
+        // missing, which the reader already said.
+        let u = self.unreadable;
+        if u.services || u.zones || u.rates || u.fx {
+            return;
+        }
         let zone_bands = |s: &Service| {
             let at = s.zone_bands_at as usize;
             &zb[at..at + charts[s.chart as usize].zones.len()]
