@@ -14,10 +14,10 @@
 //! - **Identity.** A book's content hash is SHA-256 over its files' names and bytes, in
 //!   the fixed layout order; the same files give the same hash on every machine.
 
-mod columns;
+pub mod columns;
 pub mod guard;
 
-pub use columns::{Kind, parse_decimal};
+pub use columns::{FileKind, Kind, parse_decimal};
 
 use arrow_array::{ArrayRef, RecordBatch};
 use bytes::Bytes;
@@ -566,7 +566,7 @@ fn column_indices(
                 report.error(spec.name, None, Some(name), "column is missing");
                 missing = true;
             }
-            [i] => match kind.accepts(schema.field(*i).data_type()) {
+            [i] => match kind.accepts(schema.field(*i).data_type(), FileKind::RateBook) {
                 Ok(()) => indices.push(*i),
                 Err(why) => {
                     report.error(spec.name, None, Some(name), format!("column {why}"));
