@@ -883,3 +883,25 @@ fn segment_row(r: &mut RowReader<'_>) -> SegmentRow {
         label: r.text("label"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file of the upstream report in README.md still panics the decoder, and the guard
+    /// turns that into `DecoderPanic` (silently: see `guard`).
+    #[test]
+    fn the_upstream_reproduction_panics_the_decoder_inside_the_guard() {
+        let bytes = Bytes::from_static(include_bytes!(
+            "../testdata/fx-dictionary-index-past-end.parquet"
+        ));
+        let outcome = guard::decoding(|| {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(bytes).ok()?;
+            for batch in builder.build().ok()? {
+                batch.ok()?;
+            }
+            Some(())
+        });
+        assert_eq!(outcome, Err(guard::DecoderPanic));
+    }
+}
