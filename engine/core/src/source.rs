@@ -3,7 +3,7 @@
 //! An adapter (Parquet, or a test's builder) fills a [`SourceBook`]: every cell already
 //! has its column's type (text, exact decimal, whole number, boolean, date), and every row
 //! remembers its row number in its table so problems can point at it. Whether the values
-//! make sense together is for [`crate::check`] to decide.
+//! make sense together is for [`crate::compile`] to decide.
 
 use crate::codes::Date;
 use rust_decimal::Decimal;
