@@ -28,6 +28,7 @@ pub fn compile(src: &SourceBook) -> Result<(Book, Report), Report> {
     let book = c.build(src);
     match book {
         Some(book) if !c.report.has_errors() && src.unreadable_tables.is_empty() => {
+            book.check_invariants();
             Ok((book, c.report))
         }
         _ => Err(c.report),

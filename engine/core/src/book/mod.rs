@@ -19,6 +19,7 @@ mod compile;
 mod customs;
 mod fx;
 mod hash;
+mod invariants;
 mod prices;
 mod rates;
 mod restrictions;
