@@ -887,6 +887,31 @@ fn segment_row(r: &mut RowReader<'_>) -> SegmentRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    /// A panic in crossdock's own code around the decoder (here, the row builder) is a bug:
+    /// it must stay a panic, not become a report that the file is corrupt.
+    #[test]
+    fn a_panic_in_our_row_builder_is_not_reported_as_a_corrupt_file() {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rate-tables/demo");
+        let mut report = Report::default();
+        let mut hasher = Sha256::new();
+        let mut tables = Tables {
+            dir: &demo,
+            limits: &Limits::default(),
+            report: &mut report,
+            hasher: &mut hasher,
+            unreadable: Vec::new(),
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            tables.decode(&FX, &mut |_| panic!("a bug in a row builder"))
+        }));
+        assert!(outcome.is_err(), "the row builder's panic was swallowed");
+        assert!(
+            !report.has_errors(),
+            "reported as the file's fault: {report:?}"
+        );
+    }
 
     /// The file of the upstream report in README.md still panics the decoder, and the guard
     /// turns that into `DecoderPanic` (silently: see `guard`).
