@@ -74,6 +74,7 @@ impl Currency {
 
     /// Appends minor units formatted as by [`Currency::format_minor`] to `out`, without the
     /// formatting machinery: an answer holds dozens of amounts.
+    #[inline]
     pub fn write_minor(&self, minor: i64, out: &mut String) {
         if minor < 0 {
             out.push('-');
@@ -104,6 +105,7 @@ impl Currency {
         out
     }
 
+    #[inline]
     fn write_magnitude(&self, magnitude: u64, out: &mut String) {
         let digits = self.minor_digits() as usize;
         if digits == 0 {
@@ -124,6 +126,7 @@ impl Currency {
 }
 
 /// Appends a whole number in decimal, as `Display` writes it.
+#[inline]
 fn write_u64(out: &mut String, mut n: u64) {
     let mut buffer = [0u8; 20];
     let mut at = buffer.len();

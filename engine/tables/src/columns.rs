@@ -145,6 +145,7 @@ impl<'a> Texts<'a> {
         })
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         match self {
             Texts::Utf8(a) => a.len(),
