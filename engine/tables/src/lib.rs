@@ -449,17 +449,17 @@ impl Tables<'_> {
         };
         hash_file(self.hasher, spec.file, &bytes);
         let limits = self.limits.clone();
-        let outcome = decode_parquet(spec, Bytes::from(bytes), &limits, self.report, on_batch);
-        if outcome.is_err() {
-            self.unreadable.push(spec.name.to_string());
-        }
-        let message = match outcome {
-            Ok(()) => return,
-            Err(Unreadable::Reported) => return,
-            Err(Unreadable::Error(message)) => {
+        let Err(why) = decode_parquet(spec, Bytes::from(bytes), &limits, self.report, on_batch)
+        else {
+            return;
+        };
+        self.unreadable.push(spec.name.to_string());
+        let message = match why {
+            Unreadable::Reported => return,
+            Unreadable::Error(message) => {
                 format!("{} is not a readable Parquet file: {message}", spec.file)
             }
-            Err(Unreadable::DecoderPanic) => format!(
+            Unreadable::DecoderPanic => format!(
                 "{} is corrupt (the Parquet decoder failed on it)",
                 spec.file
             ),
