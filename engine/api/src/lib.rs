@@ -11,7 +11,7 @@
 mod render;
 mod request;
 
-pub use render::{render_error, render_quote};
+pub use render::{json_string, render_error, render_quote};
 pub use request::{Defaults, FieldProblem, parse_request, parse_request_str};
 
 use crossdock_engine::{Book, Quote, Request, Scratch};

@@ -1,5 +1,7 @@
 //! The columns of a bulk file (quote-api.md, "Bulk files"): names, kinds, which are required.
 
+use crossdock_tables::columns::Kind;
+
 /// The input columns, in the order quote-api.md lists them. `Col as usize` indexes a row's
 /// cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,35 +29,6 @@ pub(crate) enum Col {
 
 /// How many input columns there are.
 pub(crate) const COLUMNS: usize = 19;
-
-/// What a column holds, which decides the Parquet types it accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// Strings; whole numbers are accepted and written out in decimal (an id or a postcode
-    /// stored as an integer).
-    Text,
-    /// Whole numbers: integers of any width, DECIMAL without fraction, digit strings, and
-    /// floating point holding whole numbers (pandas writes nullable integers that way).
-    Whole,
-    /// Money: DECIMAL of any width, decimal strings, integers; never floating point.
-    Money,
-    /// BOOLEAN, `true`/`false` strings, or integers 0 and 1.
-    Bool,
-    /// DATE, TIMESTAMP (its UTC day), or `YYYY-MM-DD` strings.
-    Date,
-}
-
-impl Kind {
-    pub(crate) fn describe(&self) -> &'static str {
-        match self {
-            Kind::Text => "text (UTF-8) or a whole number",
-            Kind::Whole => "a whole number (INT, DECIMAL or digits)",
-            Kind::Money => "an exact decimal (DECIMAL or a decimal string)",
-            Kind::Bool => "a boolean (BOOLEAN or true/false)",
-            Kind::Date => "a date (DATE or YYYY-MM-DD)",
-        }
-    }
-}
 
 impl Col {
     pub(crate) const ALL: [Col; COLUMNS] = [

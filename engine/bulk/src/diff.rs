@@ -24,7 +24,6 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use rayon::prelude::*;
-use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -324,7 +323,7 @@ fn finish(report: &mut DiffReport, groups: HashMap<(Option<&str>, Country, Curre
 
 /// An amount of minor units as a decimal string in `currency` (`12.40`, `-3`, `0.125`).
 fn money(currency: Currency, minor: i128) -> String {
-    Decimal::try_from_i128_with_scale(minor, currency.minor_digits()).map_or_else(|_| format!("{minor}e-{}", currency.minor_digits()), |d| d.to_string())
+    currency.format_minor_wide(minor)
 }
 
 /// The columns of [`write_groups`]' files.
@@ -451,12 +450,7 @@ pub fn groups_csv(report: &DiffReport) -> String {
             if i > 0 {
                 out.push(',');
             }
-            let cell = cell.as_deref().unwrap_or("");
-            if cell.contains([',', '"', '\n', '\r']) {
-                let _ = write!(out, "\"{}\"", cell.replace('"', "\"\""));
-            } else {
-                out.push_str(cell);
-            }
+            crate::out::csv_field(&mut out, cell.as_deref().unwrap_or(""));
         }
         out.push('\n');
     }

@@ -2,6 +2,7 @@
 
 use crate::columns::OUTPUT_COLUMNS;
 use crate::route::{Outcome, Status};
+use crossdock_api::json_string;
 use std::fmt::Write;
 
 /// One output row: the input row's id and what became of the parcel.
@@ -103,8 +104,9 @@ pub(crate) fn write_csv_row(out: &mut String, id: &str, outcome: &Outcome<'_>) {
     out.push('\n');
 }
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-fn csv_field(out: &mut String, s: &str) {
+/// A CSV field, quoted when it holds a comma, a quote or a line break: the one CSV cell
+/// writer of bulk output rows and what-if groups.
+pub(crate) fn csv_field(out: &mut String, s: &str) {
     if !s.contains([',', '"', '\n', '\r']) {
         out.push_str(s);
         return;
@@ -115,25 +117,6 @@ fn csv_field(out: &mut String, s: &str) {
             out.push('"');
         }
         out.push(c);
-    }
-    out.push('"');
-}
-
-/// A JSON string literal.
-fn json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
     }
     out.push('"');
 }

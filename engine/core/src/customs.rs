@@ -135,9 +135,13 @@ pub fn is_generic_description(description: &str) -> bool {
     generic
 }
 
-/// The number of distinct 6-digit HS subheadings among the lines; a line without a 6-digit
-/// code counts as one of its own.
+/// The number of flat duties of rate-book.md step 7: distinct 6-digit HS subheadings among
+/// the lines, a line without a 6-digit code counting as one of its own, and a parcel without
+/// content lines as one such line (so it pays one flat duty, never none).
 pub(crate) fn distinct_hs6(contents: &[ContentLine]) -> u32 {
+    if contents.is_empty() {
+        return 1;
+    }
     let mut seen: Vec<&str> = Vec::with_capacity(contents.len());
     let mut without = 0;
     for line in contents {

@@ -191,6 +191,45 @@ impl<'s> DatedBuilder<'s> {
 }
 
 impl DatedSurcharges {
+    /// Asserts (with debug assertions) that `list` indexes exactly `rows`, a service's plain
+    /// list in table order: its undated rows in order, and in each segment the dated rows
+    /// valid on the segment's days, in order. The book's `dated index` invariant.
+    pub(crate) fn check_list(&self, list: DatedList, rows: &[u32], surcharges: &[Surcharge]) {
+        let window = |i: u32| surcharges.get(i as usize).map(|s| s.validity);
+        let (undated, dated): (Vec<u32>, Vec<u32>) = rows
+            .iter()
+            .partition(|&&i| window(i) == Some(Validity::default()));
+        let held = self
+            .rows
+            .get(list.undated_start as usize..list.undated_end as usize);
+        debug_assert_eq!(held, Some(&undated[..]), "undated rows");
+        if list.partition == UNDATED {
+            debug_assert!(dated.is_empty(), "dated rows without a partition");
+            return;
+        }
+        let Some(bounds) = self.partitions.get(list.partition as usize) else {
+            debug_assert!(false, "partition {} out of bounds", list.partition);
+            return;
+        };
+        debug_assert!(bounds.windows(2).all(|w| w[0] < w[1]), "bounds not sorted");
+        for segment in 0..=bounds.len() {
+            let at = list.first as usize + segment;
+            let held = self
+                .starts
+                .get(at..at + 2)
+                .and_then(|s| self.rows.get(s[0] as usize..s[1] as usize));
+            // Before the first bound, the rows open from the start; then those valid on the
+            // day the segment starts.
+            let valid = |i: &&u32| match (segment, window(**i)) {
+                (0, Some(w)) => w.from.is_none(),
+                (s, Some(w)) => w.contains(bounds[s - 1]),
+                (_, None) => false,
+            };
+            let want: Vec<u32> = dated.iter().filter(valid).copied().collect();
+            debug_assert_eq!(held, Some(&want[..]), "segment {segment}");
+        }
+    }
+
     pub fn partition_count(&self) -> usize {
         self.partitions.len()
     }

@@ -63,33 +63,82 @@ impl Currency {
     }
 
     /// Writes minor units with exactly this currency's number of decimals: `"12.40"`, `"1240"`.
+    ///
+    /// The one money formatter of crossdock: JSON answers, bulk files, what-if reports and
+    /// test listings all write amounts through it, so they agree to the byte.
     pub fn format_minor(&self, minor: i64) -> String {
         let mut out = String::with_capacity(24);
         self.write_minor(minor, &mut out);
         out
     }
 
-    /// Appends minor units formatted as by [`Currency::format_minor`] to `out`.
+    /// Appends minor units formatted as by [`Currency::format_minor`] to `out`, without the
+    /// formatting machinery: an answer holds dozens of amounts.
+    #[inline]
     pub fn write_minor(&self, minor: i64, out: &mut String) {
-        use std::fmt::Write;
-        let digits = self.minor_digits();
+        if minor < 0 {
+            out.push('-');
+        }
+        self.write_magnitude(minor.unsigned_abs(), out);
+    }
+
+    /// [`Currency::format_minor`] for sums of many amounts, which may exceed an `i64`.
+    pub fn format_minor_wide(&self, minor: i128) -> String {
+        let mut out = String::with_capacity(48);
         if minor < 0 {
             out.push('-');
         }
         let magnitude = minor.unsigned_abs();
+        match u64::try_from(magnitude) {
+            Ok(small) => self.write_magnitude(small, &mut out),
+            Err(_) => {
+                use std::fmt::Write;
+                let digits = self.minor_digits();
+                let unit = 10u128.pow(digits);
+                let _ = write!(out, "{}", magnitude / unit);
+                if digits > 0 {
+                    let width = digits as usize;
+                    let _ = write!(out, ".{:0width$}", magnitude % unit);
+                }
+            }
+        }
+        out
+    }
+
+    #[inline]
+    fn write_magnitude(&self, magnitude: u64, out: &mut String) {
+        let digits = self.minor_digits() as usize;
         if digits == 0 {
-            let _ = write!(out, "{magnitude}");
+            write_u64(out, magnitude);
             return;
         }
-        let unit = 10u64.pow(digits);
-        let _ = write!(
-            out,
-            "{}.{:0width$}",
-            magnitude / unit,
-            magnitude % unit,
-            width = digits as usize
-        );
+        let unit = 10u64.pow(digits as u32);
+        write_u64(out, magnitude / unit);
+        out.push('.');
+        let mut fraction = [b'0'; 20];
+        let mut rest = magnitude % unit;
+        for slot in fraction[..digits].iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.extend(fraction[..digits].iter().map(|&b| char::from(b)));
     }
+}
+
+/// Appends a whole number in decimal, as `Display` writes it.
+#[inline]
+fn write_u64(out: &mut String, mut n: u64) {
+    let mut buffer = [0u8; 20];
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(buffer[at..].iter().map(|&b| char::from(b)));
 }
 
 impl fmt::Debug for Currency {
@@ -449,7 +498,45 @@ mod tests {
         for (code, minor, want) in cases {
             let cur = Currency::from_code(code).unwrap();
             assert_eq!(cur.format_minor(minor), want);
+            assert_eq!(cur.format_minor_wide(i128::from(minor)), want);
             assert_eq!(cur.to_minor(dec(want)), Some(minor));
+        }
+    }
+
+    #[test]
+    fn minor_units_format_as_the_decimal_of_their_value() {
+        // The formatter's definition: the exact decimal minor / 10^digits, written with its
+        // scale (rust_decimal keeps trailing zeros), for any i64 and for wide sums.
+        for code in ["EUR", "JPY", "KWD", "USD", "CLF"] {
+            let cur = Currency::from_code(code).unwrap();
+            let digits = cur.minor_digits();
+            for minor in [
+                0,
+                1,
+                9,
+                10,
+                99,
+                100,
+                101,
+                1240,
+                -1,
+                -35,
+                -1240,
+                123_456_789,
+                i64::MAX,
+                i64::MIN,
+            ] {
+                let want = Decimal::from_i128_with_scale(i128::from(minor), digits).to_string();
+                assert_eq!(cur.format_minor(minor), want, "{code} {minor}");
+                assert_eq!(
+                    cur.format_minor_wide(i128::from(minor)),
+                    want,
+                    "{code} {minor}"
+                );
+            }
+            let wide = i128::from(i64::MAX) * 1000 + 7;
+            let want = Decimal::from_i128_with_scale(-wide, digits).to_string();
+            assert_eq!(cur.format_minor_wide(-wide), want, "{code} wide");
         }
     }
 }

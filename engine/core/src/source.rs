@@ -3,7 +3,7 @@
 //! An adapter (Parquet, or a test's builder) fills a [`SourceBook`]: every cell already
 //! has its column's type (text, exact decimal, whole number, boolean, date), and every row
 //! remembers its row number in its table so problems can point at it. Whether the values
-//! make sense together is for [`crate::check`] to decide.
+//! make sense together is for [`crate::compile`] to decide.
 
 use crate::codes::Date;
 use rust_decimal::Decimal;
@@ -30,6 +30,18 @@ pub struct SourceBook {
     pub customs: Vec<CustomsRow>,
     pub duty_rates: Vec<DutyRateRow>,
     pub segments: Vec<SegmentRow>,
+    /// Tables whose file could not be read at all (missing, damaged, a column missing or of
+    /// the wrong type), by table name (`rates`). Their rows are absent, and the adapter has
+    /// already reported why; [`crate::compile`] refuses the book and skips the checks that
+    /// would otherwise fail for every row or service depending on them.
+    pub unreadable_tables: Vec<String>,
+}
+
+impl SourceBook {
+    /// Whether `table` (`rates`, `zones`…) could not be read at all.
+    pub fn is_unreadable(&self, table: &str) -> bool {
+        self.unreadable_tables.iter().any(|t| t == table)
+    }
 }
 
 /// A row number in its table, 1 for the first data row.

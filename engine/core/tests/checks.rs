@@ -269,3 +269,37 @@ fn the_book_label_names_it_by_name_and_hash() {
     let book = build(base_book());
     assert_eq!(book.label(), "test@01234567");
 }
+
+#[test]
+fn an_unreadable_table_refuses_the_book_without_listing_what_depends_on_it() {
+    // Each table as its reader leaves it when its file cannot be read: no rows, and named in
+    // `unreadable_tables`. The reader reported why; compile adds none of the consequences.
+    type Drop = fn(&mut SourceBook);
+    let cases: [(&str, Drop); 4] = [
+        ("rates", |b| b.rates.clear()),
+        ("zones", |b| b.zones.clear()),
+        ("services", |b| b.services.clear()),
+        ("fx", |b| b.fx.clear()),
+    ];
+    for (table, drop_rows) in cases {
+        let mut src = base_book();
+        // Rows elsewhere that name services and currencies, so each case has dependents.
+        src.surcharges
+            .push(sur("A-ECO", "FUEL", "percent_of_base", "10"));
+        drop_rows(&mut src);
+        src.unreadable_tables.push(table.to_string());
+        let report = compile(&numbered(src)).expect_err("a book with an unreadable table");
+        assert!(
+            report.problems.is_empty(),
+            "{table} unreadable: the report lists its consequences: {:#?}",
+            report.problems
+        );
+    }
+    // The same books without the mark list the consequences, so the cases are not vacuous.
+    let mut src = base_book();
+    src.rates.clear();
+    let report = match compile(&numbered(src)) {
+        Ok((_, report)) | Err(report) => report,
+    };
+    assert!(report.warnings().count() >= 4, "{report:#?}");
+}

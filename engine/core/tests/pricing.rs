@@ -812,11 +812,12 @@ fn landed_cost_follows_each_customs_rule() {
     };
     type Edit = Box<dyn Fn(&mut Request)>;
     let cases: Vec<(Edit, &str)> = vec![
-        // F = 6.75 USD → 6.075 → EUR 6.08. V = 100 ≤ 150: duty-free; no lines, so no HS6 and
-        // no flat duty. Tax collected at sale: 19 % × (100 + 0 + 6.08) = 20.1552 → 20.16.
+        // F = 6.75 USD → 6.075 → EUR 6.08. V = 100 ≤ 150: duty-free, so the flat EUR 3 per
+        // HS6; no lines count as one line without a code (rate-book.md step 7): 3.00. Tax
+        // collected at sale: 19 % × (100 + 3 + 6.08) = 20.7252 → 20.73.
         (
             Box::new(move |r| r.declared_value = value("100.00", "EUR")),
-            "duty:0.00 tax:20.16 collected_at_sale import:0.00 | issues HS6_REQUIRED",
+            "duty:3.00 tax:20.73 collected_at_sale import:3.00 | issues HS6_REQUIRED",
         ),
         // From 2026-07-01 a flat EUR 3 per distinct HS6: two subheadings → 6.00, payable at
         // import. Tax 19 % × (100 + 6 + 6.08) = 21.2952 → 21.30.
@@ -867,10 +868,11 @@ fn landed_cost_follows_each_customs_rule() {
             }),
             "duty:20.50 tax:43.05 at_import import:63.55 | issues HS6_REQUIRED",
         ),
-        // The goods value converted first: USD 100 → EUR 90.00 ≤ 150; tax 19 % × 96.08 = 18.2552.
+        // The goods value converted first: USD 100 → EUR 90.00 ≤ 150, one flat duty (no
+        // lines); tax 19 % × (90 + 3 + 6.08) = 18.8252 → 18.83.
         (
             Box::new(move |r| r.declared_value = value("100.00", "USD")),
-            "duty:0.00 tax:18.26 collected_at_sale import:0.00 | issues HS6_REQUIRED",
+            "duty:3.00 tax:18.83 collected_at_sale import:3.00 | issues HS6_REQUIRED",
         ),
         // Lines that do not add up to the declared value; a generic description. One HS6 →
         // flat 3.00; tax 19 % × (50 + 3 + 6.08) = 11.2252 → 11.23.
@@ -950,8 +952,8 @@ fn cif_duty_shares_the_freight_and_tax_can_exclude_it() {
 #[test]
 fn ddp_always_reports_landed_cost_in_the_quote_currency() {
     let book = customs_book();
-    // A-TRK 10.00 USD → F = EUR 9.00; V = 100 EUR; tax at sale 19 % × 109 = EUR 20.71 →
-    // USD 20.71 / 0.9 = 23.0111 → 23.01.
+    // A-TRK 10.00 USD → F = EUR 9.00; V = 100 EUR, duty-free: one flat EUR 3 (no lines)
+    // → USD 3 / 0.9 = 3.33; tax at sale 19 % × (100 + 3 + 9) = EUR 21.28 → USD 23.6444 → 23.64.
     let mut r = req();
     r.incoterm = Incoterm::Ddp;
     r.declared_value = Some(Money {
@@ -960,7 +962,7 @@ fn ddp_always_reports_landed_cost_in_the_quote_currency() {
     });
     check(
         quote(&book, &r),
-        "1 A-TRK sell=10.00 cost=10.00 cg=1000 t=5-8 [BASE=10.00] landed=duty:0.00 tax:23.01 collected_at_sale import:0.00
+        "1 A-TRK sell=10.00 cost=10.00 cg=1000 t=5-8 [BASE=10.00] landed=duty:3.33 tax:23.64 collected_at_sale import:3.33
          x A-ECO DDP_NOT_SUPPORTED
          x B-JPY DDP_NOT_SUPPORTED
          x K-KWD ORIGIN_MISMATCH
