@@ -143,8 +143,11 @@ impl Config {
             } else if let Ok(b) = value.parse::<bool>() {
                 toml::Value::Boolean(b)
             } else {
-                toml::Value::String(value)
+                toml::Value::String(value.clone())
             };
+            let mut one = toml::Table::new();
+            one.insert(key.to_owned(), parsed.clone());
+            FileConfig::deserialize(one).map_err(|e| format!("{name}={value:?}: {}", e.message()))?;
             table.insert(key.to_owned(), parsed);
         }
         let file = FileConfig::deserialize(table).map_err(|e| format!("environment: {}", e.message()))?;
@@ -273,7 +276,7 @@ mod tests {
         assert_eq!(c.listen.port(), 9999);
         assert!(!c.rating.isolate_checks);
         let e = c.apply_env(|name| (name == "CROSSDOCK_BATCH_LINES_MAX").then(|| "many".into())).unwrap_err();
-        assert!(e.contains("batch_lines_max"), "{e}");
+        assert!(e.contains("CROSSDOCK_BATCH_LINES_MAX"), "{e}");
         assert!(Config::default().set_components("rating,billing").is_err());
     }
 

@@ -254,7 +254,7 @@ fn book_diff_prints_the_changes_and_writes_every_group() {
         (vec!["book", "diff", &demo_dir, &next_dir], "--replay"),
         (
             vec!["book", "diff", &demo_dir, "--replay", &replay_path],
-            "OLD_DIR and NEW_DIR",
+            "NEW_DIR",
         ),
         (
             vec![

@@ -133,7 +133,7 @@ fn serve_quote_refuse_a_broken_book_shut_down_and_restart() {
         std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
     }
     std::fs::write(dir.join("rates.parquet"), b"PAR1 not really PAR1").unwrap();
-    let tar = crossdock_server::books::pack_dir(&dir).unwrap();
+    let tar = crossdock_rating::books::pack_dir(&dir).unwrap();
     let (status, body) = post(
         &format!("{url}/v1/rate-books"),
         &key,
