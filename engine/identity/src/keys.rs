@@ -10,7 +10,8 @@
 //! KDF) is right here: the secret is 256 random bits, not a password, so it cannot be
 //! guessed from its hash. Verification compares hashes in constant time.
 
-use crate::model::{IdentityError, KeyId};
+use crate::error::IdentityError;
+use crate::model::KeyId;
 use sha2::{Digest, Sha256};
 
 /// The fixed start of every key, so leaked keys are easy to recognise and scan for.

@@ -15,10 +15,12 @@
 
 mod http;
 pub mod keys;
+mod error;
 pub mod model;
 mod store;
 
-pub use model::{CreatedKey, IdentityError, KeyId, KeyRecord, NewKey};
+pub use error::IdentityError;
+pub use model::{CreatedKey, KeyId, KeyRecord, NewKey};
 
 use crossdock_db::outbox::{Handler, Subscription};
 use crossdock_db::{Db, Migration, Migrations};

@@ -1,7 +1,8 @@
 //! identity's transaction scripts, written once for both dialects. Only this file names
 //! identity's tables (`identity_tenants`, `identity_keys`).
 
-use crate::model::{IdentityError, KeyId, KeyRecord};
+use crate::error::IdentityError;
+use crate::model::{KeyId, KeyRecord};
 use crossdock_db::{DbError, Row, Tx};
 use crossdock_events::KeyRevoked;
 use crossdock_http::{Role, TenantId};

@@ -24,11 +24,13 @@ pub mod books;
 mod http;
 mod live;
 pub mod metrics;
+mod error;
 pub mod model;
 mod store;
 
 pub use live::{COMPILED_PER_TENANT, Live, Rating};
-pub use model::{AuditAction, AuditEntry, BookId, BookRecord, RatingError};
+pub use error::RatingError;
+pub use model::{AuditAction, AuditEntry, BookId, BookRecord};
 
 use crossdock_db::outbox::{Handler, Subscription};
 use crossdock_db::{Migration, Migrations};

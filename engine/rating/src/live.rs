@@ -13,7 +13,8 @@
 
 use crate::books::{self, CheckOptions, Checked, TempDir, UploadError};
 use crate::metrics::Metrics;
-use crate::model::{BookId, BookRecord, RatingError};
+use crate::error::RatingError;
+use crate::model::{BookId, BookRecord};
 use crate::{RatingConfig, store};
 use arc_swap::ArcSwapOption;
 use crossdock_db::Db;

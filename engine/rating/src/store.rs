@@ -4,7 +4,8 @@
 //! Changes to a tenant's books take a per-tenant lock ([`Tx::lock`]) so that two
 //! processes activating at once are serialised, as the one SQLite writer serialises them.
 
-use crate::model::{AuditAction, AuditEntry, BookId, BookRecord, RatingError};
+use crate::error::RatingError;
+use crate::model::{AuditAction, AuditEntry, BookId, BookRecord};
 use crossdock_db::{DbError, Row, Tx};
 use crossdock_events::BookActivated;
 use crossdock_http::TenantId;

@@ -7,7 +7,7 @@ mod quotes;
 mod whatif;
 
 use crate::Rating;
-use crate::model::RatingError;
+use crate::error::RatingError;
 use crossdock_http::{ApiError, Principal, Role};
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
