@@ -1191,3 +1191,69 @@ async fn what_if_diffs_a_stored_book_against_the_one_in_force() {
         "{body}"
     );
 }
+
+/// Rollback compiles the book it returns to *before* recording anything: a stored book that
+/// no longer compiles leaves the book in force, the history and the audit as they were, and
+/// the answer is our failure (500 with the fixed message), not the caller's.
+#[tokio::test]
+async fn a_rollback_to_a_book_that_no_longer_compiles_records_nothing() {
+    let dir = temp_dir("rollback-first");
+    let c = config(&dir, None);
+    let h = harness_with(c.clone()).await;
+    let (_, body, _) = call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), pack_dir(&renamed_demo("demo-second")).unwrap()).await;
+    let second = json(&body)["id"].as_i64().unwrap();
+    assert_eq!(call(&h.app, "POST", &format!("/v1/rate-books/{second}/activate"), Some(&h.admin), "").await.0, StatusCode::OK);
+    let admin = h.admin.clone();
+    h.rt.stop().await;
+    // Damage the first book's stored archive (keeping the size rule), then start afresh so
+    // it is not cached.
+    let db = crossdock::runtime::open_db(&c).await.unwrap();
+    db.write(|tx| {
+        tx.execute("UPDATE rating_books SET archive = $1, size_bytes = 3 WHERE id = 1", &[&vec![1u8, 2, 3]])
+    })
+    .await
+    .unwrap();
+    db.close().await;
+    let rt = start(&c).await;
+    let audit_before = rt.rating.as_ref().unwrap().audit(rt.default_tenant, None, 100).await.unwrap().len();
+    let (status, body, _) = call(&rt.router, "POST", "/v1/rate-books/rollback", Some(&admin), "").await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(json(&body)["problems"][0]["problem"], crossdock_http::INTERNAL_MESSAGE);
+    let rating = rt.rating.as_ref().unwrap();
+    assert_eq!(rating.active_book(rt.default_tenant).await.unwrap().map(|b| b.0), Some(second));
+    assert_eq!(rating.live_book(rt.default_tenant).map(|l| l.id.0), Some(second));
+    assert_eq!(rating.audit(rt.default_tenant, None, 100).await.unwrap().len(), audit_before);
+    assert_eq!(call(&rt.router, "POST", "/v1/quotes", Some(&admin), QUOTE).await.0, StatusCode::OK);
+}
+
+/// A batch over `batch_lines_max` lines is refused whole, naming the limit; one at the
+/// limit is answered line for line.
+#[tokio::test]
+async fn batches_over_the_line_limit_are_413_naming_it() {
+    let mut c = config(&temp_dir("batch-limit"), None);
+    c.rating.batch_lines_max = 3;
+    let h = harness_with(c).await;
+    let lines = |n: usize| vec![QUOTE; n].join("\n");
+    let (status, body, _) = call(&h.app, "POST", "/v1/quotes/batch", Some(&h.admin), lines(4)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(json(&body)["error"], "too_large");
+    assert!(body.contains("batch_lines_max = 3 lines"), "{body}");
+    let (status, body, _) = call(&h.app, "POST", "/v1/quotes/batch", Some(&h.admin), lines(3)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body.lines().count(), 3);
+}
+
+/// When the book checker cannot run, the upload is our failure: 500 with the fixed
+/// message (nothing about paths or processes), never `422 book_refused`.
+#[tokio::test]
+async fn an_upload_the_checker_cannot_check_is_a_500_not_a_refusal() {
+    let mut c = config(&temp_dir("checker-missing"), None);
+    c.rating.isolate_checks = true;
+    c.rating.checker = Some(PathBuf::from("/nonexistent/crossdock-checker"));
+    c.default_book = Some(PathBuf::new()); // no book to seed: seeding would need the checker
+    let h = harness_with(c).await;
+    let (status, body, _) = call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), pack_dir(&renamed_demo("demo-unchecked")).unwrap()).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(json(&body)["error"], "internal");
+    assert!(!body.contains("nonexistent") && !body.contains("checker"), "{body}");
+}
