@@ -304,3 +304,42 @@ fn book_diff_prints_the_changes_and_writes_every_group() {
         "{stderr}"
     );
 }
+
+/// Every command answers `--help` with its usage and examples; a mistyped flag is answered
+/// with the nearest valid one and exit status 2.
+#[test]
+fn every_command_answers_help_with_examples_and_names_the_nearest_flag() {
+    let commands: [&[&str]; 13] = [
+        &[],
+        &["quote"],
+        &["route"],
+        &["serve"],
+        &["book", "check"],
+        &["book", "diff"],
+        &["book", "publish"],
+        &["book", "activate"],
+        &["book", "rollback"],
+        &["book", "status"],
+        &["keys", "create"],
+        &["keys", "list"],
+        &["keys", "revoke"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let (code, stdout, stderr) = crossdock(&args, "");
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        assert!(stdout.contains("Usage: crossdock"), "{args:?}: {stdout}");
+        assert!(stdout.contains("Example"), "{args:?} has no example: {stdout}");
+    }
+    let cases: [(&[&str], &str); 3] = [
+        (&["serve", "--listne", "127.0.0.1:1"], "--listen"),
+        (&["route", "--boook", "x"], "--book"),
+        (&["keys", "create", "--role", "admin"], "--roles"),
+    ];
+    for (args, nearest) in cases {
+        let (code, _, stderr) = crossdock(args, "");
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(&format!("a similar argument exists: '{nearest}'")), "{args:?}: {stderr}");
+    }
+}

@@ -1257,3 +1257,39 @@ async fn an_upload_the_checker_cannot_check_is_a_500_not_a_refusal() {
     assert_eq!(json(&body)["error"], "internal");
     assert!(!body.contains("nonexistent") && !body.contains("checker"), "{body}");
 }
+
+/// `/openapi.json` is OpenAPI 3.1, needs no key, and describes exactly the routes of the
+/// README's route table; every route that needs a key documents 401 and its error bodies.
+#[tokio::test]
+async fn openapi_describes_exactly_the_routes_of_the_readme() {
+    let h = harness().await;
+    let (status, body, _) = call(&h.app, "GET", "/openapi.json", None, "").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = json(&body);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut served = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            served.insert(format!("{} {path}", method.to_uppercase()));
+            let public = ["/healthz", "/readyz", "/openapi.json"].contains(&path.as_str());
+            let responses = op["responses"].as_object().expect("responses");
+            if !public {
+                assert!(responses.contains_key("401"), "{method} {path} documents no 401");
+                assert!(
+                    responses.iter().any(|(code, r)| code.starts_with('4') && r.to_string().contains("ErrorBody")),
+                    "{method} {path} documents no error body"
+                );
+            }
+        }
+    }
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).expect("README");
+    let table = readme.split("| route | role | what |").nth(1).expect("the README's route table");
+    let mut documented = std::collections::BTreeSet::new();
+    for line in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+        let first_cell = line.split('|').nth(1).expect("a cell");
+        for route in first_cell.split(',') {
+            documented.insert(route.trim().trim_matches('`').to_owned());
+        }
+    }
+    assert_eq!(served, documented, "routes in /openapi.json vs the README's table");
+}
