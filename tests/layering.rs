@@ -15,8 +15,22 @@ fn root() -> PathBuf {
 /// What a pure file must not name: crates and std modules that do I/O, threads, async,
 /// SQL or serialisation.
 const IMPURE: [&str; 16] = [
-    "tokio", "axum", "hyper", "serde", "rusqlite", "postgres", "crossdock_db", "std::fs", "std::net",
-    "std::thread", "std::process", "std::time::SystemTime", "std::env", "arrow", "parquet", "rayon",
+    "tokio",
+    "axum",
+    "hyper",
+    "serde",
+    "rusqlite",
+    "postgres",
+    "crossdock_db",
+    "std::fs",
+    "std::net",
+    "std::thread",
+    "std::process",
+    "std::time::SystemTime",
+    "std::env",
+    "arrow",
+    "parquet",
+    "rayon",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -48,7 +62,12 @@ fn impurities(path: &Path) -> Vec<String> {
                     && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
             });
             if hit {
-                found.push(format!("{}:{}: names {word}: {}", path.display(), i + 1, line.trim()));
+                found.push(format!(
+                    "{}:{}: names {word}: {}",
+                    path.display(),
+                    i + 1,
+                    line.trim()
+                ));
             }
         }
     }
@@ -65,10 +84,16 @@ fn the_core_and_every_model_are_pure() {
         if dir.is_dir() {
             let mut all = Vec::new();
             rust_files(&dir, &mut all);
-            models.extend(all.into_iter().filter(|p| p.file_name().is_some_and(|n| n == "model.rs")));
+            models.extend(
+                all.into_iter()
+                    .filter(|p| p.file_name().is_some_and(|n| n == "model.rs")),
+            );
         }
     }
-    assert!(models.len() >= 2, "the identity and rating models at least: {models:?}");
+    assert!(
+        models.len() >= 2,
+        "the identity and rating models at least: {models:?}"
+    );
     files.extend(models);
     let found: Vec<String> = files.iter().flat_map(|f| impurities(f)).collect();
     assert!(found.is_empty(), "impure imports:\n{}", found.join("\n"));
@@ -76,9 +101,14 @@ fn the_core_and_every_model_are_pure() {
 
 #[test]
 fn the_core_depends_on_rust_decimal_only() {
-    let manifest = std::fs::read_to_string(root().join("engine/core/Cargo.toml")).expect("manifest");
+    let manifest =
+        std::fs::read_to_string(root().join("engine/core/Cargo.toml")).expect("manifest");
     let table: toml::Table = manifest.parse().expect("TOML");
-    let deps: Vec<&String> = table.get("dependencies").and_then(|d| d.as_table()).map(|d| d.keys().collect()).unwrap_or_default();
+    let deps: Vec<&String> = table
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|d| d.keys().collect())
+        .unwrap_or_default();
     assert_eq!(deps, vec!["rust_decimal"], "engine/core's dependencies");
 }
 
@@ -86,13 +116,25 @@ fn the_core_depends_on_rust_decimal_only() {
 fn components() -> Vec<(String, Vec<String>)> {
     let mut dirs = vec![root().join("engine/identity"), root().join("engine/rating")];
     if let Ok(entries) = std::fs::read_dir(root().join("sidecars")) {
-        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.join("Cargo.toml").is_file()));
+        dirs.extend(
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("Cargo.toml").is_file()),
+        );
     }
     dirs.iter()
         .map(|dir| {
-            let table: toml::Table = std::fs::read_to_string(dir.join("Cargo.toml")).expect("manifest").parse().expect("TOML");
+            let table: toml::Table = std::fs::read_to_string(dir.join("Cargo.toml"))
+                .expect("manifest")
+                .parse()
+                .expect("TOML");
             let name = table["package"]["name"].as_str().expect("name").to_owned();
-            let deps = table.get("dependencies").and_then(|d| d.as_table()).map(|d| d.keys().cloned().collect()).unwrap_or_default();
+            let deps = table
+                .get("dependencies")
+                .and_then(|d| d.as_table())
+                .map(|d| d.keys().cloned().collect())
+                .unwrap_or_default();
             (name, deps)
         })
         .collect()
@@ -104,7 +146,10 @@ fn no_component_depends_on_another() {
     let names: Vec<&String> = all.iter().map(|(n, _)| n).collect();
     for (name, deps) in &all {
         for dep in deps {
-            assert!(!(names.contains(&dep) && dep != name), "{name} depends on the component {dep}");
+            assert!(
+                !(names.contains(&dep) && dep != name),
+                "{name} depends on the component {dep}"
+            );
         }
     }
 }

@@ -19,7 +19,11 @@ fn exe() -> PathBuf {
     dir.pop(); // deps/
     dir.pop(); // debug/ (or release/)
     let exe = dir.join(format!("crossdock{}", std::env::consts::EXE_SUFFIX));
-    assert!(exe.is_file(), "{} is missing: run `cargo build -p crossdock` (cargo test --workspace builds it)", exe.display());
+    assert!(
+        exe.is_file(),
+        "{} is missing: run `cargo build -p crossdock` (cargo test --workspace builds it)",
+        exe.display()
+    );
     exe
 }
 
@@ -36,13 +40,22 @@ impl Drop for Replica {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn start(database: &str, data: &Path) -> Replica {
     let port = free_port();
     let child = Command::new(exe())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data)
         .args(["--database", database])
         .env("CROSSDOCK_OUTBOX_POLL_MS", "1000")
@@ -52,25 +65,42 @@ fn start(database: &str, data: &Path) -> Replica {
         .stderr(Stdio::null())
         .spawn()
         .expect("crossdock serve starts");
-    let replica = Replica { child, url: format!("http://127.0.0.1:{port}") };
+    let replica = Replica {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
     let started = Instant::now();
     loop {
         if let Ok((200, _)) = get(&replica.url, "/readyz", None) {
             return replica;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "replica on port {port} not ready in 60 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "replica on port {port} not ready in 60 s"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
-fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<(u16, String), String> {
+fn answer(
+    result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<(u16, String), String> {
     let mut response = result.map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    Ok((status, response.body_mut().read_to_string().map_err(|e| e.to_string())?))
+    Ok((
+        status,
+        response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?,
+    ))
 }
 
 fn get(base: &str, path: &str, key: Option<&str>) -> Result<(u16, String), String> {
@@ -82,13 +112,23 @@ fn get(base: &str, path: &str, key: Option<&str>) -> Result<(u16, String), Strin
 }
 
 fn post(base: &str, path: &str, key: &str, body: &[u8]) -> (u16, String) {
-    answer(agent().post(&format!("{base}{path}")).header("Authorization", &format!("Bearer {key}")).send(body))
-        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    answer(
+        agent()
+            .post(&format!("{base}{path}"))
+            .header("Authorization", &format!("Bearer {key}"))
+            .send(body),
+    )
+    .unwrap_or_else(|e| panic!("POST {path}: {e}"))
 }
 
 fn delete(base: &str, path: &str, key: &str) -> (u16, String) {
-    answer(agent().delete(&format!("{base}{path}")).header("Authorization", &format!("Bearer {key}")).call())
-        .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
+    answer(
+        agent()
+            .delete(&format!("{base}{path}"))
+            .header("Authorization", &format!("Bearer {key}"))
+            .call(),
+    )
+    .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
 }
 
 fn json(text: &str) -> serde_json::Value {
@@ -101,14 +141,20 @@ const QUOTE: &str = r#"{"origin":{"country":"CN"},"destination":{"country":"DE",
 fn priced_by(replica: &Replica, key: &str) -> String {
     let (status, body) = post(&replica.url, "/v1/quotes", key, QUOTE.as_bytes());
     assert_eq!(status, 200, "{body}");
-    json(&body)["rate_book"].as_str().expect("rate_book").to_owned()
+    json(&body)["rate_book"]
+        .as_str()
+        .expect("rate_book")
+        .to_owned()
 }
 
 /// Waits until `check` holds, at most [`FOLLOW_S_MAX`] seconds; how long it took.
 fn within_bound(what: &str, mut check: impl FnMut() -> bool) -> Duration {
     let started = Instant::now();
     while !check() {
-        assert!(started.elapsed() < Duration::from_secs(FOLLOW_S_MAX), "{what}: not within {FOLLOW_S_MAX} s");
+        assert!(
+            started.elapsed() < Duration::from_secs(FOLLOW_S_MAX),
+            "{what}: not within {FOLLOW_S_MAX} s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     started.elapsed()
@@ -116,14 +162,30 @@ fn within_bound(what: &str, mut check: impl FnMut() -> bool) -> Duration {
 
 fn create_key(database: &str, data: &Path, roles: &str) -> (String, String) {
     let out = Command::new(exe())
-        .args(["keys", "create", "--roles", roles, "--database", database, "--data-dir"])
+        .args([
+            "keys",
+            "create",
+            "--roles",
+            roles,
+            "--database",
+            database,
+            "--data-dir",
+        ])
         .arg(data)
         .env("RUST_LOG", "warn")
         .output()
         .expect("crossdock keys create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let secret = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    let id = secret.split('_').nth(1).expect("cdk_<id>_<secret>").to_owned();
+    let id = secret
+        .split('_')
+        .nth(1)
+        .expect("cdk_<id>_<secret>")
+        .to_owned();
     (id, secret)
 }
 
@@ -135,7 +197,9 @@ fn pack(dir: &Path) -> Vec<u8> {
 
 #[test]
 fn replicas_follow_activations_rollbacks_and_revocations() {
-    let Some(schema) = PgSchema::create() else { return };
+    let Some(schema) = PgSchema::create() else {
+        return;
+    };
     let database = schema.url();
     let dirs = tempfile::tempdir().expect("temp");
     let (data_a, data_b) = (dirs.path().join("a"), dirs.path().join("b"));
@@ -143,7 +207,11 @@ fn replicas_follow_activations_rollbacks_and_revocations() {
     let b = start(&database, &data_b);
     let (_, admin) = create_key(&database, &data_a, "admin,analyst,shipper");
     let demo = priced_by(&a, &admin);
-    assert_eq!(priced_by(&b, &admin), demo, "both replicas start on the seeded demo book");
+    assert_eq!(
+        priced_by(&b, &admin),
+        demo,
+        "both replicas start on the seeded demo book"
+    );
 
     // A second book, published and activated through A.
     let next_dir = dirs.path().join("demo-next");
@@ -152,9 +220,18 @@ fn replicas_follow_activations_rollbacks_and_revocations() {
     assert_eq!(status, 201, "{body}");
     let next_id = json(&body)["id"].as_i64().expect("id");
     let next_label = json(&body)["label"].as_str().expect("label").to_owned();
-    let (status, body) = post(&a.url, &format!("/v1/rate-books/{next_id}/activate"), &admin, b"");
+    let (status, body) = post(
+        &a.url,
+        &format!("/v1/rate-books/{next_id}/activate"),
+        &admin,
+        b"",
+    );
     assert_eq!(status, 200, "{body}");
-    assert_eq!(priced_by(&a, &admin), next_label, "in force at once where it was activated");
+    assert_eq!(
+        priced_by(&a, &admin),
+        next_label,
+        "in force at once where it was activated"
+    );
     let mut seen = std::collections::BTreeSet::new();
     let took = within_bound("B follows A's activation", || {
         let label = priced_by(&b, &admin);
@@ -175,7 +252,12 @@ fn replicas_follow_activations_rollbacks_and_revocations() {
     eprintln!("rollback through B in force on A after {took:?}");
 
     // Activated again through B (by id): A follows.
-    let (status, body) = post(&b.url, &format!("/v1/rate-books/{next_id}/activate"), &admin, b"");
+    let (status, body) = post(
+        &b.url,
+        &format!("/v1/rate-books/{next_id}/activate"),
+        &admin,
+        b"",
+    );
     assert_eq!(status, 200, "{body}");
     within_bound("A follows B's activation", || {
         let label = priced_by(&a, &admin);
@@ -183,19 +265,32 @@ fn replicas_follow_activations_rollbacks_and_revocations() {
         label == next_label
     });
     // Every quote named one of the two books, never anything else.
-    assert!(seen.iter().all(|l| *l == demo || *l == next_label), "{seen:?}");
+    assert!(
+        seen.iter().all(|l| *l == demo || *l == next_label),
+        "{seen:?}"
+    );
 
     // A key revoked through B is refused by A (which had it cached), and the reverse.
     for (revoke_on, check_on) in [(&b, &a), (&a, &b)] {
         let (id, shipper) = create_key(&database, &data_a, "shipper");
-        assert_eq!(post(&check_on.url, "/v1/quotes", &shipper, QUOTE.as_bytes()).0, 200, "warm the cache");
+        assert_eq!(
+            post(&check_on.url, "/v1/quotes", &shipper, QUOTE.as_bytes()).0,
+            200,
+            "warm the cache"
+        );
         let (status, body) = delete(&revoke_on.url, &format!("/v1/keys/{id}"), &admin);
         assert_eq!(status, 200, "{body}");
         let took = within_bound("the other replica refuses the revoked key", || {
             post(&check_on.url, "/v1/quotes", &shipper, QUOTE.as_bytes()).0 == 401
         });
-        eprintln!("revocation through {} refused by {} after {took:?}", revoke_on.url, check_on.url);
-        assert_eq!(post(&check_on.url, "/v1/quotes", &admin, QUOTE.as_bytes()).0, 200);
+        eprintln!(
+            "revocation through {} refused by {} after {took:?}",
+            revoke_on.url, check_on.url
+        );
+        assert_eq!(
+            post(&check_on.url, "/v1/quotes", &admin, QUOTE.as_bytes()).0,
+            200
+        );
     }
     drop(a);
     drop(b);

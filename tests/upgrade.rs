@@ -62,10 +62,16 @@ async fn a_release_0_1_database_upgrades_in_place(db: &TestDb) {
     let config = Config {
         database: Some(location).filter(|l| !l.is_empty()),
         data_dir: dir.clone(),
-        rating: crossdock_rating::RatingConfig { data_dir: dir, isolate_checks: false, ..Default::default() },
+        rating: crossdock_rating::RatingConfig {
+            data_dir: dir,
+            isolate_checks: false,
+            ..Default::default()
+        },
         ..Config::default()
     };
-    let rt = Runtime::start(&config, Arc::new(crossdock_http::SystemClock)).await.expect("the upgraded runtime starts");
+    let rt = Runtime::start(&config, Arc::new(crossdock_http::SystemClock))
+        .await
+        .expect("the upgraded runtime starts");
     // The key of 0.1 still verifies, with its roles.
     let record = rt
         .identity
@@ -77,9 +83,14 @@ async fn a_release_0_1_database_upgrades_in_place(db: &TestDb) {
     assert_eq!(record.roles.len(), 3);
     // Its book is in force (not replaced by a newly seeded one), with its history.
     let rating = rt.rating.as_ref().expect("rating");
-    let live = rating.live_book(rt.default_tenant).expect("a book in force");
+    let live = rating
+        .live_book(rt.default_tenant)
+        .expect("a book in force");
     assert_eq!(live.id.0, 1);
-    let audit = rating.audit(rt.default_tenant, None, 10).await.expect("audit");
+    let audit = rating
+        .audit(rt.default_tenant, None, 10)
+        .await
+        .expect("audit");
     assert_eq!(audit.len(), 2, "no new entries: nothing was seeded");
     // The schema is on the component tracks, and 0.1 would refuse it (its newest is 1).
     let tracks: Vec<(String, i64)> = db
@@ -93,17 +104,32 @@ async fn a_release_0_1_database_upgrades_in_place(db: &TestDb) {
         .expect("tracks");
     assert_eq!(
         tracks,
-        vec![("db".to_owned(), 1), ("identity".to_owned(), 2), ("rating".to_owned(), 2)]
+        vec![
+            ("db".to_owned(), 1),
+            ("identity".to_owned(), 2),
+            ("rating".to_owned(), 2)
+        ]
     );
     let legacy: i64 = db
-        .read(|tx| tx.query_one("SELECT MAX(version) FROM schema_migrations", &[])?.get(0))
+        .read(|tx| {
+            tx.query_one("SELECT MAX(version) FROM schema_migrations", &[])?
+                .get(0)
+        })
         .await
         .expect("legacy version");
     assert_eq!(legacy, 2);
     // A second start changes nothing more.
     rt.stop().await;
-    let rt = Runtime::start(&config, Arc::new(crossdock_http::SystemClock)).await.expect("restarts");
-    assert_eq!(rt.rating.as_ref().and_then(|r| r.live_book(rt.default_tenant)).map(|l| l.id.0), Some(1));
+    let rt = Runtime::start(&config, Arc::new(crossdock_http::SystemClock))
+        .await
+        .expect("restarts");
+    assert_eq!(
+        rt.rating
+            .as_ref()
+            .and_then(|r| r.live_book(rt.default_tenant))
+            .map(|l| l.id.0),
+        Some(1)
+    );
     rt.stop().await;
 }
 

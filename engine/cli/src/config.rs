@@ -125,9 +125,10 @@ const KEYS: [&str; 21] = [
 impl Config {
     /// Applies a TOML config file.
     pub fn apply_file(&mut self, path: &Path) -> Result<(), String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("config file {}: {e}", path.display()))?;
-        let file: FileConfig =
-            toml::from_str(&text).map_err(|e| format!("config file {}: {}", path.display(), e.message()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("config file {}: {e}", path.display()))?;
+        let file: FileConfig = toml::from_str(&text)
+            .map_err(|e| format!("config file {}: {}", path.display(), e.message()))?;
         self.apply(file)
     }
 
@@ -147,10 +148,12 @@ impl Config {
             };
             let mut one = toml::Table::new();
             one.insert(key.to_owned(), parsed.clone());
-            FileConfig::deserialize(one).map_err(|e| format!("{name}={value:?}: {}", e.message()))?;
+            FileConfig::deserialize(one)
+                .map_err(|e| format!("{name}={value:?}: {}", e.message()))?;
             table.insert(key.to_owned(), parsed);
         }
-        let file = FileConfig::deserialize(table).map_err(|e| format!("environment: {}", e.message()))?;
+        let file =
+            FileConfig::deserialize(table).map_err(|e| format!("environment: {}", e.message()))?;
         self.apply(file)
     }
 
@@ -230,7 +233,10 @@ impl Config {
             } else if COMPONENTS.contains(&name) {
                 chosen.push(name.to_owned());
             } else {
-                return Err(format!("components: {name:?} is not a component ({})", COMPONENTS.join(", ")));
+                return Err(format!(
+                    "components: {name:?} is not a component ({})",
+                    COMPONENTS.join(", ")
+                ));
             }
         }
         if chosen.is_empty() {
@@ -275,7 +281,9 @@ mod tests {
         assert_eq!(c.components, vec!["rating".to_owned()]);
         assert_eq!(c.listen.port(), 9999);
         assert!(!c.rating.isolate_checks);
-        let e = c.apply_env(|name| (name == "CROSSDOCK_BATCH_LINES_MAX").then(|| "many".into())).unwrap_err();
+        let e = c
+            .apply_env(|name| (name == "CROSSDOCK_BATCH_LINES_MAX").then(|| "many".into()))
+            .unwrap_err();
         assert!(e.contains("CROSSDOCK_BATCH_LINES_MAX"), "{e}");
         assert!(Config::default().set_components("rating,billing").is_err());
     }

@@ -4,17 +4,50 @@
 
 /// The demo book's files, as committed in `rate-tables/demo`.
 const FILES: [(&str, &[u8]); 11] = [
-    ("book.toml", include_bytes!("../../../rate-tables/demo/book.toml")),
-    ("customs.parquet", include_bytes!("../../../rate-tables/demo/customs.parquet")),
-    ("duty_rates.parquet", include_bytes!("../../../rate-tables/demo/duty_rates.parquet")),
-    ("fx.parquet", include_bytes!("../../../rate-tables/demo/fx.parquet")),
-    ("prices.parquet", include_bytes!("../../../rate-tables/demo/prices.parquet")),
-    ("rates.parquet", include_bytes!("../../../rate-tables/demo/rates.parquet")),
-    ("restrictions.parquet", include_bytes!("../../../rate-tables/demo/restrictions.parquet")),
-    ("segments.parquet", include_bytes!("../../../rate-tables/demo/segments.parquet")),
-    ("services.parquet", include_bytes!("../../../rate-tables/demo/services.parquet")),
-    ("surcharges.parquet", include_bytes!("../../../rate-tables/demo/surcharges.parquet")),
-    ("zones.parquet", include_bytes!("../../../rate-tables/demo/zones.parquet")),
+    (
+        "book.toml",
+        include_bytes!("../../../rate-tables/demo/book.toml"),
+    ),
+    (
+        "customs.parquet",
+        include_bytes!("../../../rate-tables/demo/customs.parquet"),
+    ),
+    (
+        "duty_rates.parquet",
+        include_bytes!("../../../rate-tables/demo/duty_rates.parquet"),
+    ),
+    (
+        "fx.parquet",
+        include_bytes!("../../../rate-tables/demo/fx.parquet"),
+    ),
+    (
+        "prices.parquet",
+        include_bytes!("../../../rate-tables/demo/prices.parquet"),
+    ),
+    (
+        "rates.parquet",
+        include_bytes!("../../../rate-tables/demo/rates.parquet"),
+    ),
+    (
+        "restrictions.parquet",
+        include_bytes!("../../../rate-tables/demo/restrictions.parquet"),
+    ),
+    (
+        "segments.parquet",
+        include_bytes!("../../../rate-tables/demo/segments.parquet"),
+    ),
+    (
+        "services.parquet",
+        include_bytes!("../../../rate-tables/demo/services.parquet"),
+    ),
+    (
+        "surcharges.parquet",
+        include_bytes!("../../../rate-tables/demo/surcharges.parquet"),
+    ),
+    (
+        "zones.parquet",
+        include_bytes!("../../../rate-tables/demo/zones.parquet"),
+    ),
 ];
 
 /// The demo book as a tar archive, the form uploads take.
@@ -45,7 +78,11 @@ mod tests {
         embedded.sort();
         assert_eq!(embedded, on_disk);
         for (name, bytes) in super::FILES {
-            assert_eq!(std::fs::read(dir.join(name)).expect("file"), bytes, "{name}");
+            assert_eq!(
+                std::fs::read(dir.join(name)).expect("file"),
+                bytes,
+                "{name}"
+            );
         }
     }
 }

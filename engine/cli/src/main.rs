@@ -29,19 +29,25 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Prices quote requests (JSON Lines on stdin), one answer or error per line on stdout.
-    #[command(after_help = "Example:\n  echo '{\"origin\":{\"country\":\"CN\"},\"destination\":{\"country\":\"DE\",\"postcode\":\"10115\"},\"parcel\":{\"weight_g\":700},\"currency\":\"EUR\"}' \\\n    | crossdock quote --book rate-tables/demo --today 2026-11-24")]
+    #[command(
+        after_help = "Example:\n  echo '{\"origin\":{\"country\":\"CN\"},\"destination\":{\"country\":\"DE\",\"postcode\":\"10115\"},\"parcel\":{\"weight_g\":700},\"currency\":\"EUR\"}' \\\n    | crossdock quote --book rate-tables/demo --today 2026-11-24"
+    )]
     Quote(QuoteArgs),
     /// Rate books: check, what-if diff, and publish/activate/rollback/status on a server.
     #[command(subcommand)]
     Book(BookCommand),
     /// Pre-routes a Parquet or CSV parcel file into a Parquet or CSV file, one row per parcel.
-    #[command(after_help = "Example:\n  crossdock route --book rate-tables/demo --in parcels.parquet --out routed.csv --strategy fastest")]
+    #[command(
+        after_help = "Example:\n  crossdock route --book rate-tables/demo --in parcels.parquet --out routed.csv --strategy fastest"
+    )]
     Route(RouteArgs),
     /// Runs the HTTP server (127.0.0.1:8080, SQLite in ./data, the embedded demo book by default).
-    #[command(after_help = "Examples:\n  crossdock serve\n  crossdock serve --listen 0.0.0.0:8080 --database postgres://crossdock@db/crossdock\n  \
+    #[command(
+        after_help = "Examples:\n  crossdock serve\n  crossdock serve --listen 0.0.0.0:8080 --database postgres://crossdock@db/crossdock\n  \
                   crossdock serve --components rating --log-format json\n\n\
                   Settings come from defaults, a TOML file (--config, CROSSDOCK_CONFIG or ./crossdock.toml),\n\
-                  CROSSDOCK_<KEY> variables, then these flags. See the README for every key.")]
+                  CROSSDOCK_<KEY> variables, then these flags. See the README for every key."
+    )]
     Serve(ServeArgs),
     /// API keys in the database (same --data-dir/--database as serve); admins can also use /v1/keys.
     #[command(subcommand)]
@@ -60,7 +66,10 @@ struct LimitArgs {
 
 impl LimitArgs {
     fn limits(&self) -> Limits {
-        Limits { file_bytes_max: self.file_bytes_max, table_rows_max: self.table_rows_max }
+        Limits {
+            file_bytes_max: self.file_bytes_max,
+            table_rows_max: self.table_rows_max,
+        }
     }
 }
 
@@ -69,7 +78,8 @@ fn parse_date(text: &str) -> Result<Date, String> {
 }
 
 fn parse_strategy(text: &str) -> Result<crossdock_engine::Strategy, String> {
-    crossdock_engine::Strategy::parse(text).ok_or_else(|| format!("{text:?} is not cheapest, fastest or best_value"))
+    crossdock_engine::Strategy::parse(text)
+        .ok_or_else(|| format!("{text:?} is not cheapest, fastest or best_value"))
 }
 
 #[derive(Args)]
@@ -120,7 +130,9 @@ struct RouteArgs {
 #[derive(Subcommand)]
 enum BookCommand {
     /// Checks a rate book and prints every problem; exit status 0 only for a usable book.
-    #[command(after_help = "Examples:\n  crossdock book check rate-tables/demo\n  crossdock book check --json my-book/")]
+    #[command(
+        after_help = "Examples:\n  crossdock book check rate-tables/demo\n  crossdock book check --json my-book/"
+    )]
     Check {
         /// The rate book directory.
         #[arg(value_name = "DIR")]
@@ -132,7 +144,9 @@ enum BookCommand {
         limits: LimitArgs,
     },
     /// What-if: re-prices a parcel file with two books, grouped by service and destination.
-    #[command(after_help = "Example:\n  crossdock book diff rate-tables/demo /tmp/demo-next --replay parcels.parquet --out groups.csv --top 20")]
+    #[command(
+        after_help = "Example:\n  crossdock book diff rate-tables/demo /tmp/demo-next --replay parcels.parquet --out groups.csv --top 20"
+    )]
     Diff {
         #[arg(value_name = "OLD_DIR")]
         old: PathBuf,
@@ -156,7 +170,9 @@ enum BookCommand {
         limits: LimitArgs,
     },
     /// Uploads a book directory to a running server (checked there, stored by content hash).
-    #[command(after_help = "Example:\n  crossdock book publish rate-tables/demo --url http://127.0.0.1:8080 --key $KEY")]
+    #[command(
+        after_help = "Example:\n  crossdock book publish rate-tables/demo --url http://127.0.0.1:8080 --key $KEY"
+    )]
     Publish {
         #[arg(value_name = "DIR")]
         dir: PathBuf,
@@ -230,8 +246,10 @@ struct ServeArgs {
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Creates a key; its secret is printed once on stdout and stored only as a hash.
-    #[command(after_help = "Examples:\n  crossdock keys create --roles admin,analyst,shipper\n  \
-                  crossdock keys create --roles shipper --customer acme --label 'acme checkout'")]
+    #[command(
+        after_help = "Examples:\n  crossdock keys create --roles admin,analyst,shipper\n  \
+                  crossdock keys create --roles shipper --customer acme --label 'acme checkout'"
+    )]
     Create {
         /// Comma-separated: shipper, operator, analyst, finance, admin.
         #[arg(long, value_name = "ROLES", value_delimiter = ',', required = true)]
@@ -272,14 +290,43 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Quote(args) => quote(args),
         Command::Route(args) => route(args),
-        Command::Book(BookCommand::Check { dir, json, limits }) => check(&dir, json, &limits.limits()),
-        Command::Book(BookCommand::Diff { old, new, replay, out, top, json, job, limits }) => {
-            diff(&old, &new, &replay, out.as_deref(), top, json, &job, &limits.limits())
+        Command::Book(BookCommand::Check { dir, json, limits }) => {
+            check(&dir, json, &limits.limits())
         }
-        Command::Book(BookCommand::Publish { dir, remote }) => server_cmds::remote_book("publish", Some(&dir.display().to_string()), &remote.url, &remote.key),
-        Command::Book(BookCommand::Activate { id, remote }) => server_cmds::remote_book("activate", Some(&id), &remote.url, &remote.key),
-        Command::Book(BookCommand::Rollback { remote }) => server_cmds::remote_book("rollback", None, &remote.url, &remote.key),
-        Command::Book(BookCommand::Status { remote }) => server_cmds::remote_book("status", None, &remote.url, &remote.key),
+        Command::Book(BookCommand::Diff {
+            old,
+            new,
+            replay,
+            out,
+            top,
+            json,
+            job,
+            limits,
+        }) => diff(
+            &old,
+            &new,
+            &replay,
+            out.as_deref(),
+            top,
+            json,
+            &job,
+            &limits.limits(),
+        ),
+        Command::Book(BookCommand::Publish { dir, remote }) => server_cmds::remote_book(
+            "publish",
+            Some(&dir.display().to_string()),
+            &remote.url,
+            &remote.key,
+        ),
+        Command::Book(BookCommand::Activate { id, remote }) => {
+            server_cmds::remote_book("activate", Some(&id), &remote.url, &remote.key)
+        }
+        Command::Book(BookCommand::Rollback { remote }) => {
+            server_cmds::remote_book("rollback", None, &remote.url, &remote.key)
+        }
+        Command::Book(BookCommand::Status { remote }) => {
+            server_cmds::remote_book("status", None, &remote.url, &remote.key)
+        }
         Command::Serve(args) => server_cmds::serve(args),
         Command::Keys(command) => server_cmds::keys(command),
     };
@@ -294,13 +341,20 @@ fn main() -> ExitCode {
 
 /// Today in UTC, from the system clock: the only clock read in crossdock's pricing path.
 fn today_utc() -> Date {
-    let days = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() / 86_400).unwrap_or(0);
+    let days = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
     Date::from_days_since_epoch(days as i32)
 }
 
 fn quote(args: QuoteArgs) -> Result<ExitCode, String> {
     let book = load_book_for("rate book", &args.book, &args.limits.limits())?;
-    let defaults = Defaults { today: args.today.unwrap_or_else(today_utc), customer: None, explain: args.explain };
+    let defaults = Defaults {
+        today: args.today.unwrap_or_else(today_utc),
+        customer: None,
+        explain: args.explain,
+    };
     let stdin = std::io::stdin();
     let mut input = std::io::BufReader::with_capacity(1 << 16, stdin.lock());
     let mut output = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -317,15 +371,24 @@ fn quote(args: QuoteArgs) -> Result<ExitCode, String> {
         let answer = if request.trim().is_empty() {
             Answer::Invalid(crossdock_api::render_error(
                 "invalid_request",
-                &[crossdock_api::FieldProblem::new("", "empty line: expected a JSON request")],
+                &[crossdock_api::FieldProblem::new(
+                    "",
+                    "empty line: expected a JSON request",
+                )],
             ))
         } else {
             answer_line(&book, request, &defaults, &mut scratch, &mut quote)
         };
-        let written = output.write_all(answer.body().as_bytes()).and_then(|_| output.write_all(b"\n"));
+        let written = output
+            .write_all(answer.body().as_bytes())
+            .and_then(|_| output.write_all(b"\n"));
         // A caller that waits for each answer before sending the next request gets it now;
         // a stream of requests is still written in large blocks.
-        let flushed = if input.buffer().is_empty() { output.flush() } else { Ok(()) };
+        let flushed = if input.buffer().is_empty() {
+            output.flush()
+        } else {
+            Ok(())
+        };
         if let Err(e) = written.and(flushed) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 return Ok(ExitCode::SUCCESS);
@@ -341,8 +404,9 @@ fn route(args: RouteArgs) -> Result<ExitCode, String> {
     let book = load_book_for("rate book", &args.book, &args.limits.limits())?;
     let options = route_options(&args.job);
     let mut progress = crossdock_bulk::terminal_progress();
-    let summary = crossdock_bulk::route_file(&book, &args.input, &args.output, &options, &mut progress)
-        .map_err(|e| e.to_string())?;
+    let summary =
+        crossdock_bulk::route_file(&book, &args.input, &args.output, &options, &mut progress)
+            .map_err(|e| e.to_string())?;
     eprintln!(
         "{} parcels in {:.2} s ({:.0}/s): {} routed, {} unroutable, {} invalid; priced by {}",
         summary.rows,
@@ -358,7 +422,11 @@ fn route(args: RouteArgs) -> Result<ExitCode, String> {
 
 /// Loads a book for a command (`what` names it in the error), printing its report when it
 /// is refused.
-fn load_book_for(what: &str, dir: &std::path::Path, limits: &Limits) -> Result<crossdock_engine::Book, String> {
+fn load_book_for(
+    what: &str,
+    dir: &std::path::Path,
+    limits: &Limits,
+) -> Result<crossdock_engine::Book, String> {
     match load_dir(dir, limits) {
         Ok(loaded) => Ok(loaded.book),
         Err(report) => {
@@ -372,7 +440,9 @@ fn load_book_for(what: &str, dir: &std::path::Path, limits: &Limits) -> Result<c
 fn route_options(job: &JobArgs) -> crossdock_bulk::RouteOptions {
     let mut options = crossdock_bulk::RouteOptions::new(job.today.unwrap_or_else(today_utc));
     options.strategy = job.strategy.unwrap_or(options.strategy);
-    options.threads = job.threads.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    options.threads = job
+        .threads
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     options
 }
 
@@ -394,7 +464,8 @@ fn diff(
     let new = load_book_for("new rate book", new_dir, limits)?;
     let options = route_options(job);
     let mut progress = crossdock_bulk::terminal_progress();
-    let report = crossdock_bulk::diff_file(&old, &new, replay, &options, &mut progress).map_err(|e| e.to_string())?;
+    let report = crossdock_bulk::diff_file(&old, &new, replay, &options, &mut progress)
+        .map_err(|e| e.to_string())?;
     if let Some(out) = output {
         crossdock_bulk::diff::write_groups(&report, out).map_err(|e| e.to_string())?;
     }
@@ -404,12 +475,17 @@ fn diff(
     } else {
         crossdock_bulk::diff::render_table(&report, top)
     };
-    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| format!("writing stdout: {e}"))?;
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("writing stdout: {e}"))?;
     eprintln!(
         "{} rows re-priced with both books in {:.2} s{}",
         report.rows,
         report.seconds,
-        output.map(|p| format!("; groups written to {}", p.display())).unwrap_or_default()
+        output
+            .map(|p| format!("; groups written to {}", p.display()))
+            .unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -431,7 +507,11 @@ fn check(dir: &std::path::Path, json: bool, limits: &Limits) -> Result<ExitCode,
         }
         Err(report) => {
             let errors = report.errors().count();
-            (false, report, format!("rate book {}: refused; {errors} errors", dir.display()))
+            (
+                false,
+                report,
+                format!("rate book {}: refused; {errors} errors", dir.display()),
+            )
         }
     };
     if json {
@@ -451,7 +531,11 @@ fn check(dir: &std::path::Path, json: bool, limits: &Limits) -> Result<ExitCode,
         print_report(&report, &mut out);
         let _ = writeln!(out, "{summary}");
     }
-    Ok(if usable { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if usable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_report(report: &Report, out: &mut dyn Write) {

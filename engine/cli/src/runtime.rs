@@ -31,7 +31,9 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("db", &self.db).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
     }
 }
 
@@ -39,13 +41,23 @@ impl std::fmt::Debug for Runtime {
 pub async fn open_db(config: &Config) -> Result<Db, String> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| format!("data directory {}: {e}", config.data_dir.display()))?;
-    let options = DbOptions { postgres_connections: config.postgres_connections, ..DbOptions::default() };
-    let db = Db::open(config.database.as_deref().unwrap_or(""), &config.data_dir, &options)
-        .await
-        .map_err(|e| e.to_string())?;
-    db.migrate(&[&crossdock_identity::MIGRATIONS, &crossdock_rating::MIGRATIONS])
-        .await
-        .map_err(|e| e.to_string())?;
+    let options = DbOptions {
+        postgres_connections: config.postgres_connections,
+        ..DbOptions::default()
+    };
+    let db = Db::open(
+        config.database.as_deref().unwrap_or(""),
+        &config.data_dir,
+        &options,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    db.migrate(&[
+        &crossdock_identity::MIGRATIONS,
+        &crossdock_rating::MIGRATIONS,
+    ])
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(db)
 }
 
@@ -56,11 +68,19 @@ impl Runtime {
         db.listen().map_err(|e| e.to_string())?;
         let mut relay = Relay::new(
             db.clone(),
-            RelayOptions { poll: config.outbox_poll, retention: config.outbox_retention, ..RelayOptions::default() },
+            RelayOptions {
+                poll: config.outbox_poll,
+                retention: config.outbox_retention,
+                ..RelayOptions::default()
+            },
         )
         .await
         .map_err(|e| format!("event relay: {e}"))?;
-        let identity = Arc::new(Identity::new(db.clone(), clock.clone(), config.key_cache_ttl));
+        let identity = Arc::new(Identity::new(
+            db.clone(),
+            clock.clone(),
+            config.key_cache_ttl,
+        ));
         let default_tenant = identity
             .ensure_tenant(&config.default_tenant)
             .await
@@ -71,12 +91,21 @@ impl Runtime {
             relay.subscribe(s);
         }
         if config.serves("identity") {
-            components.push(Component { subscriptions: Vec::new(), ..identity_component });
+            components.push(Component {
+                subscriptions: Vec::new(),
+                ..identity_component
+            });
         }
         let mut rating = None;
         if config.serves("rating") {
-            let r = Arc::new(Rating::new(db.clone(), clock.clone(), config.rating.clone()));
-            r.load_all().await.map_err(|e| format!("rate books in force: {e}"))?;
+            let r = Arc::new(Rating::new(
+                db.clone(),
+                clock.clone(),
+                config.rating.clone(),
+            ));
+            r.load_all()
+                .await
+                .map_err(|e| format!("rate books in force: {e}"))?;
             seed_default_book(config, &r, default_tenant).await?;
             let component = r.component();
             for s in component.subscriptions.iter().cloned() {
@@ -91,7 +120,15 @@ impl Runtime {
             operator_tenant: Some(default_tenant),
         });
         let (router, openapi) = crossdock_http::app(edge, components);
-        Ok(Runtime { db, identity, rating, default_tenant, router, openapi, relay: Some(relay.spawn()) })
+        Ok(Runtime {
+            db,
+            identity,
+            rating,
+            default_tenant,
+            router,
+            openapi,
+            relay: Some(relay.spawn()),
+        })
     }
 
     /// Stops the relay and closes the database (SQLite's WAL is checkpointed).
@@ -105,10 +142,15 @@ impl Runtime {
 
 /// On a fresh data directory, the default tenant gets the default book: a directory if
 /// configured, else the demo book embedded in the binary.
-async fn seed_default_book(config: &Config, rating: &Rating, tenant: TenantId) -> Result<(), String> {
+async fn seed_default_book(
+    config: &Config,
+    rating: &Rating,
+    tenant: TenantId,
+) -> Result<(), String> {
     let archive = match &config.default_book {
         Some(dir) if dir.as_os_str().is_empty() => return Ok(()),
-        Some(dir) => crossdock_rating::books::pack_dir(dir).map_err(|e| format!("default book {}: {e}", dir.display()))?,
+        Some(dir) => crossdock_rating::books::pack_dir(dir)
+            .map_err(|e| format!("default book {}: {e}", dir.display()))?,
         None => crate::demo::archive().map_err(|e| format!("the embedded demo book: {e}"))?,
     };
     rating
@@ -135,7 +177,11 @@ pub async fn serve(config: Config) -> Result<(), String> {
         books = %books.join(","),
         "crossdock serving"
     );
-    eprintln!("crossdock: listening on http://{}; books in force: {}", config.listen, books.join(", "));
+    eprintln!(
+        "crossdock: listening on http://{}; books in force: {}",
+        config.listen,
+        books.join(", ")
+    );
     axum::serve(listener, runtime.router.clone())
         .with_graceful_shutdown(shutdown_signal())
         .await

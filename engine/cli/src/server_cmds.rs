@@ -53,7 +53,11 @@ fn init_logs(config: &Config) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
-    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let _ = if config.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode, String> {
@@ -76,10 +80,17 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, String> {
 }
 
 async fn tenant(identity: &Identity, name: &str, create: bool) -> Result<TenantId, String> {
-    match identity.tenant_by_name(name).await.map_err(|e| e.to_string())? {
+    match identity
+        .tenant_by_name(name)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         Some(t) => Ok(t),
         None if create => {
-            let t = identity.ensure_tenant(name).await.map_err(|e| e.to_string())?;
+            let t = identity
+                .ensure_tenant(name)
+                .await
+                .map_err(|e| e.to_string())?;
             eprintln!("created tenant {name:?}");
             Ok(t)
         }
@@ -91,7 +102,9 @@ async fn tenant(identity: &Identity, name: &str, create: bool) -> Result<TenantI
 /// operator on the server's machine); admins can do the same over HTTP at /v1/keys.
 pub fn keys(command: KeysCommand) -> Result<ExitCode, String> {
     let state = match &command {
-        KeysCommand::Create { state, .. } | KeysCommand::List { state, .. } | KeysCommand::Revoke { state, .. } => state,
+        KeysCommand::Create { state, .. }
+        | KeysCommand::List { state, .. }
+        | KeysCommand::Revoke { state, .. } => state,
     };
     let config = config(state)?;
     runtime()?.block_on(async {
@@ -155,13 +168,22 @@ pub fn keys(command: KeysCommand) -> Result<ExitCode, String> {
 }
 
 /// `crossdock book publish|activate|rollback|status` against a running server.
-pub fn remote_book(command: &str, argument: Option<&str>, url: &str, key: &str) -> Result<ExitCode, String> {
+pub fn remote_book(
+    command: &str,
+    argument: Option<&str>,
+    url: &str,
+    key: &str,
+) -> Result<ExitCode, String> {
     let url = url.trim_end_matches('/').to_string();
     let auth = format!("Bearer {key}");
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
     let (status, body) = match (command, argument) {
         ("publish", Some(dir)) => {
-            let archive = crossdock_rating::books::pack_dir(Path::new(dir)).map_err(|e| format!("{dir}: {e}"))?;
+            let archive = crossdock_rating::books::pack_dir(Path::new(dir))
+                .map_err(|e| format!("{dir}: {e}"))?;
             send(
                 agent
                     .post(&format!("{url}/v1/rate-books"))
@@ -171,12 +193,23 @@ pub fn remote_book(command: &str, argument: Option<&str>, url: &str, key: &str) 
             )?
         }
         ("activate", Some(id)) => send(
-            agent.post(&format!("{url}/v1/rate-books/{id}/activate")).header("Authorization", &auth).send_empty(),
+            agent
+                .post(&format!("{url}/v1/rate-books/{id}/activate"))
+                .header("Authorization", &auth)
+                .send_empty(),
         )?,
-        ("rollback", _) => {
-            send(agent.post(&format!("{url}/v1/rate-books/rollback")).header("Authorization", &auth).send_empty())?
-        }
-        ("status", _) => send(agent.get(&format!("{url}/v1/rate-books")).header("Authorization", &auth).call())?,
+        ("rollback", _) => send(
+            agent
+                .post(&format!("{url}/v1/rate-books/rollback"))
+                .header("Authorization", &auth)
+                .send_empty(),
+        )?,
+        ("status", _) => send(
+            agent
+                .get(&format!("{url}/v1/rate-books"))
+                .header("Authorization", &auth)
+                .call(),
+        )?,
         (other, _) => return Err(format!("book: unknown command {other}")),
     };
     let pretty = serde_json::from_str::<serde_json::Value>(&body)
@@ -184,12 +217,21 @@ pub fn remote_book(command: &str, argument: Option<&str>, url: &str, key: &str) 
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or(body);
     println!("{pretty}");
-    Ok(if (200..300).contains(&status) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if (200..300).contains(&status) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
-fn send(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<(u16, String), String> {
+fn send(
+    result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<(u16, String), String> {
     let mut response = result.map_err(|e| format!("cannot reach the server: {e}"))?;
     let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().map_err(|e| format!("reading the answer: {e}"))?;
+    let body = response
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("reading the answer: {e}"))?;
     Ok((status, body))
 }

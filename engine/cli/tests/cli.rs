@@ -330,7 +330,10 @@ fn every_command_answers_help_with_examples_and_names_the_nearest_flag() {
         let (code, stdout, stderr) = crossdock(&args, "");
         assert_eq!(code, 0, "{args:?}: {stderr}");
         assert!(stdout.contains("Usage: crossdock"), "{args:?}: {stdout}");
-        assert!(stdout.contains("Example"), "{args:?} has no example: {stdout}");
+        assert!(
+            stdout.contains("Example"),
+            "{args:?} has no example: {stdout}"
+        );
     }
     let cases: [(&[&str], &str); 3] = [
         (&["serve", "--listne", "127.0.0.1:1"], "--listen"),
@@ -340,6 +343,9 @@ fn every_command_answers_help_with_examples_and_names_the_nearest_flag() {
     for (args, nearest) in cases {
         let (code, _, stderr) = crossdock(args, "");
         assert_eq!(code, 2, "{args:?}: {stderr}");
-        assert!(stderr.contains(&format!("a similar argument exists: '{nearest}'")), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("a similar argument exists: '{nearest}'")),
+            "{args:?}: {stderr}"
+        );
     }
 }

@@ -33,7 +33,11 @@ fn demo_dir() -> PathBuf {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("crossdock-http-{name}-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "crossdock-http-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -42,7 +46,10 @@ fn temp_dir(name: &str) -> PathBuf {
 fn rand_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
     nanos * 1000 + N.fetch_add(1, Ordering::Relaxed)
 }
 
@@ -85,13 +92,20 @@ fn config(data_dir: &Path, database: Option<String>) -> Config {
 }
 
 async fn start(config: &Config) -> Runtime {
-    Runtime::start(config, Arc::new(FixedClock)).await.expect("the runtime starts")
+    Runtime::start(config, Arc::new(FixedClock))
+        .await
+        .expect("the runtime starts")
 }
 
 async fn key(rt: &Runtime, tenant: &str, roles: Vec<Role>, customer: Option<&str>) -> String {
     let t = rt.identity.ensure_tenant(tenant).await.unwrap();
     rt.identity
-        .create_key(NewKey { tenant: t, customer: customer.map(String::from), roles, label: "test".into() })
+        .create_key(NewKey {
+            tenant: t,
+            customer: customer.map(String::from),
+            roles,
+            label: "test".into(),
+        })
         .await
         .unwrap()
         .secret
@@ -99,10 +113,28 @@ async fn key(rt: &Runtime, tenant: &str, roles: Vec<Role>, customer: Option<&str
 
 async fn harness_with(config: Config) -> Harness {
     let rt = start(&config).await;
-    let admin = key(&rt, "default", vec![Role::Admin, Role::Analyst, Role::Shipper], None).await;
+    let admin = key(
+        &rt,
+        "default",
+        vec![Role::Admin, Role::Analyst, Role::Shipper],
+        None,
+    )
+    .await;
     let shipper = key(&rt, "default", vec![Role::Shipper], Some("acme")).await;
-    let other = key(&rt, "other", vec![Role::Admin, Role::Analyst, Role::Shipper], None).await;
-    Harness { app: rt.router.clone(), rt, admin, shipper, other }
+    let other = key(
+        &rt,
+        "other",
+        vec![Role::Admin, Role::Analyst, Role::Shipper],
+        None,
+    )
+    .await;
+    Harness {
+        app: rt.router.clone(),
+        rt,
+        admin,
+        shipper,
+        other,
+    }
 }
 
 async fn harness() -> Harness {
@@ -190,12 +222,7 @@ async fn http_quotes_answer_exactly_as_the_cli() {
     let h = harness().await;
     let (status, body, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let live = h
-        .rating()
-        .live_book(
-            h.tenant(),
-        )
-        .unwrap();
+    let live = h.rating().live_book(h.tenant()).unwrap();
     let defaults = crossdock_api::Defaults {
         today: today(),
         customer: None,
@@ -464,12 +491,16 @@ async fn a_key_revoked_elsewhere_is_refused_within_seconds() {
     let mut c = config(&temp_dir("key-revoked"), None);
     c.key_cache_ttl = std::time::Duration::from_secs(600);
     let h = harness_with(c.clone()).await;
-    let created = h
-        .rt
-        .identity
-        .create_key(NewKey { tenant: h.tenant(), customer: None, roles: vec![Role::Shipper], label: "elsewhere".into() })
-        .await
-        .unwrap();
+    let created =
+        h.rt.identity
+            .create_key(NewKey {
+                tenant: h.tenant(),
+                customer: None,
+                roles: vec![Role::Shipper],
+                label: "elsewhere".into(),
+            })
+            .await
+            .unwrap();
     let quote = |key: String| {
         let app = h.app.clone();
         async move { call(&app, "POST", "/v1/quotes", Some(&key), QUOTE).await.0 }
@@ -480,13 +511,25 @@ async fn a_key_revoked_elsewhere_is_refused_within_seconds() {
         Arc::new(FixedClock),
         std::time::Duration::from_secs(600),
     );
-    assert!(elsewhere.revoke_key(h.tenant(), &created.record.id, "test").await.unwrap());
+    assert!(
+        elsewhere
+            .revoke_key(h.tenant(), &created.record.id, "test")
+            .await
+            .unwrap()
+    );
     let started = std::time::Instant::now();
     while quote(created.secret.clone()).await != StatusCode::UNAUTHORIZED {
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "still accepted after 5 s");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "still accepted after 5 s"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(quote(h.admin.clone()).await, StatusCode::OK, "other keys still work");
+    assert_eq!(
+        quote(h.admin.clone()).await,
+        StatusCode::OK,
+        "other keys still work"
+    );
 }
 
 #[tokio::test]
@@ -901,10 +944,20 @@ async fn restart_keeps_the_active_book(database: Option<String>) {
     h.rt.stop().await;
     // A new server on the same database: same book in force, same keys.
     let rt = start(&c).await;
-    let live = rt.rating.as_ref().unwrap().live_book(rt.default_tenant).expect("a book in force after restart");
+    let live = rt
+        .rating
+        .as_ref()
+        .unwrap()
+        .live_book(rt.default_tenant)
+        .expect("a book in force after restart");
     assert_eq!(live.id.0, id);
     assert!(live.book.label().starts_with("demo-kept@"));
-    assert_eq!(call(&rt.router, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await.0, StatusCode::OK);
+    assert_eq!(
+        call(&rt.router, "POST", "/v1/quotes", Some(&h.admin), QUOTE)
+            .await
+            .0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -1179,17 +1232,9 @@ async fn what_if_diffs_a_stored_book_against_the_one_in_force() {
         assert_eq!(json(&body)["error"], "invalid_replay", "{body}");
     }
     let (_, body, _) = call(&h.app, "GET", "/v1/replays", Some(&h.admin), "").await;
-    assert_eq!(
-        json(&body)["data"].as_array().unwrap().len(),
-        1,
-        "{body}"
-    );
+    assert_eq!(json(&body)["data"].as_array().unwrap().len(), 1, "{body}");
     let (_, body, _) = call(&h.app, "GET", "/v1/replays", Some(&h.other), "").await;
-    assert_eq!(
-        json(&body)["data"].as_array().unwrap().len(),
-        0,
-        "{body}"
-    );
+    assert_eq!(json(&body)["data"].as_array().unwrap().len(), 0, "{body}");
 }
 
 /// Rollback compiles the book it returns to *before* recording anything: a stored book that
@@ -1200,30 +1245,90 @@ async fn a_rollback_to_a_book_that_no_longer_compiles_records_nothing() {
     let dir = temp_dir("rollback-first");
     let c = config(&dir, None);
     let h = harness_with(c.clone()).await;
-    let (_, body, _) = call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), pack_dir(&renamed_demo("demo-second")).unwrap()).await;
+    let (_, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/rate-books",
+        Some(&h.admin),
+        pack_dir(&renamed_demo("demo-second")).unwrap(),
+    )
+    .await;
     let second = json(&body)["id"].as_i64().unwrap();
-    assert_eq!(call(&h.app, "POST", &format!("/v1/rate-books/{second}/activate"), Some(&h.admin), "").await.0, StatusCode::OK);
+    assert_eq!(
+        call(
+            &h.app,
+            "POST",
+            &format!("/v1/rate-books/{second}/activate"),
+            Some(&h.admin),
+            ""
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
     let admin = h.admin.clone();
     h.rt.stop().await;
     // Damage the first book's stored archive (keeping the size rule), then start afresh so
     // it is not cached.
     let db = crossdock::runtime::open_db(&c).await.unwrap();
     db.write(|tx| {
-        tx.execute("UPDATE rating_books SET archive = $1, size_bytes = 3 WHERE id = 1", &[&vec![1u8, 2, 3]])
+        tx.execute(
+            "UPDATE rating_books SET archive = $1, size_bytes = 3 WHERE id = 1",
+            &[&vec![1u8, 2, 3]],
+        )
     })
     .await
     .unwrap();
     db.close().await;
     let rt = start(&c).await;
-    let audit_before = rt.rating.as_ref().unwrap().audit(rt.default_tenant, None, 100).await.unwrap().len();
-    let (status, body, _) = call(&rt.router, "POST", "/v1/rate-books/rollback", Some(&admin), "").await;
+    let audit_before = rt
+        .rating
+        .as_ref()
+        .unwrap()
+        .audit(rt.default_tenant, None, 100)
+        .await
+        .unwrap()
+        .len();
+    let (status, body, _) = call(
+        &rt.router,
+        "POST",
+        "/v1/rate-books/rollback",
+        Some(&admin),
+        "",
+    )
+    .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
-    assert_eq!(json(&body)["problems"][0]["problem"], crossdock_http::INTERNAL_MESSAGE);
+    assert_eq!(
+        json(&body)["problems"][0]["problem"],
+        crossdock_http::INTERNAL_MESSAGE
+    );
     let rating = rt.rating.as_ref().unwrap();
-    assert_eq!(rating.active_book(rt.default_tenant).await.unwrap().map(|b| b.0), Some(second));
-    assert_eq!(rating.live_book(rt.default_tenant).map(|l| l.id.0), Some(second));
-    assert_eq!(rating.audit(rt.default_tenant, None, 100).await.unwrap().len(), audit_before);
-    assert_eq!(call(&rt.router, "POST", "/v1/quotes", Some(&admin), QUOTE).await.0, StatusCode::OK);
+    assert_eq!(
+        rating
+            .active_book(rt.default_tenant)
+            .await
+            .unwrap()
+            .map(|b| b.0),
+        Some(second)
+    );
+    assert_eq!(
+        rating.live_book(rt.default_tenant).map(|l| l.id.0),
+        Some(second)
+    );
+    assert_eq!(
+        rating
+            .audit(rt.default_tenant, None, 100)
+            .await
+            .unwrap()
+            .len(),
+        audit_before
+    );
+    assert_eq!(
+        call(&rt.router, "POST", "/v1/quotes", Some(&admin), QUOTE)
+            .await
+            .0,
+        StatusCode::OK
+    );
 }
 
 /// A batch over `batch_lines_max` lines is refused whole, naming the limit; one at the
@@ -1234,11 +1339,13 @@ async fn batches_over_the_line_limit_are_413_naming_it() {
     c.rating.batch_lines_max = 3;
     let h = harness_with(c).await;
     let lines = |n: usize| vec![QUOTE; n].join("\n");
-    let (status, body, _) = call(&h.app, "POST", "/v1/quotes/batch", Some(&h.admin), lines(4)).await;
+    let (status, body, _) =
+        call(&h.app, "POST", "/v1/quotes/batch", Some(&h.admin), lines(4)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(json(&body)["error"], "too_large");
     assert!(body.contains("batch_lines_max = 3 lines"), "{body}");
-    let (status, body, _) = call(&h.app, "POST", "/v1/quotes/batch", Some(&h.admin), lines(3)).await;
+    let (status, body, _) =
+        call(&h.app, "POST", "/v1/quotes/batch", Some(&h.admin), lines(3)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body.lines().count(), 3);
 }
@@ -1252,10 +1359,20 @@ async fn an_upload_the_checker_cannot_check_is_a_500_not_a_refusal() {
     c.rating.checker = Some(PathBuf::from("/nonexistent/crossdock-checker"));
     c.default_book = Some(PathBuf::new()); // no book to seed: seeding would need the checker
     let h = harness_with(c).await;
-    let (status, body, _) = call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), pack_dir(&renamed_demo("demo-unchecked")).unwrap()).await;
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        "/v1/rate-books",
+        Some(&h.admin),
+        pack_dir(&renamed_demo("demo-unchecked")).unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
     assert_eq!(json(&body)["error"], "internal");
-    assert!(!body.contains("nonexistent") && !body.contains("checker"), "{body}");
+    assert!(
+        !body.contains("nonexistent") && !body.contains("checker"),
+        "{body}"
+    );
 }
 
 /// `/openapi.json` is OpenAPI 3.1, needs no key, and describes exactly the routes of the
@@ -1274,16 +1391,27 @@ async fn openapi_describes_exactly_the_routes_of_the_readme() {
             let public = ["/healthz", "/readyz", "/openapi.json"].contains(&path.as_str());
             let responses = op["responses"].as_object().expect("responses");
             if !public {
-                assert!(responses.contains_key("401"), "{method} {path} documents no 401");
                 assert!(
-                    responses.iter().any(|(code, r)| code.starts_with('4') && r.to_string().contains("ErrorBody")),
+                    responses.contains_key("401"),
+                    "{method} {path} documents no 401"
+                );
+                assert!(
+                    responses
+                        .iter()
+                        .any(|(code, r)| code.starts_with('4')
+                            && r.to_string().contains("ErrorBody")),
                     "{method} {path} documents no error body"
                 );
             }
         }
     }
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).expect("README");
-    let table = readme.split("| route | role | what |").nth(1).expect("the README's route table");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("README");
+    let table = readme
+        .split("| route | role | what |")
+        .nth(1)
+        .expect("the README's route table");
     let mut documented = std::collections::BTreeSet::new();
     for line in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
         let first_cell = line.split('|').nth(1).expect("a cell");
@@ -1291,5 +1419,8 @@ async fn openapi_describes_exactly_the_routes_of_the_readme() {
             documented.insert(route.trim().trim_matches('`').to_owned());
         }
     }
-    assert_eq!(served, documented, "routes in /openapi.json vs the README's table");
+    assert_eq!(
+        served, documented,
+        "routes in /openapi.json vs the README's table"
+    );
 }

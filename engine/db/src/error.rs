@@ -55,7 +55,8 @@ impl From<rusqlite::Error> for DbError {
         if let rusqlite::Error::SqliteFailure(code, message) = &e
             && matches!(
                 code.extended_code,
-                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
             )
         {
             return DbError::Unique {

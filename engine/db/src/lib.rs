@@ -289,7 +289,10 @@ where
 async fn open_sqlite(path: PathBuf, options: &DbOptions) -> Result<Backend, DbError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            DbError::Backend(format!("cannot create data directory {}: {e}", dir.display()))
+            DbError::Backend(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
         })?;
     }
     // The writer connects first: it sets WAL mode, which the readers rely on.
@@ -301,8 +304,16 @@ async fn open_sqlite(path: PathBuf, options: &DbOptions) -> Result<Backend, DbEr
         let path = path.clone();
         Arc::new(move || sqlite_connect(&path, false))
     };
-    let writer = Pool::start("crossdock-sqlite-writer", 1, QUEUE_MAX, connect_writer, |_| true, Some(first))?;
-    let connect_reader: pool::Connect<rusqlite::Connection> = Arc::new(move || sqlite_connect(&path, true));
+    let writer = Pool::start(
+        "crossdock-sqlite-writer",
+        1,
+        QUEUE_MAX,
+        connect_writer,
+        |_| true,
+        Some(first),
+    )?;
+    let connect_reader: pool::Connect<rusqlite::Connection> =
+        Arc::new(move || sqlite_connect(&path, true));
     let readers = Pool::start(
         "crossdock-sqlite-reader",
         options.sqlite_readers,
@@ -331,10 +342,13 @@ fn sqlite_connect(path: &Path, reader: bool) -> Result<rusqlite::Connection, DbE
             )));
         }
     }
-    conn.pragma_update(None, "synchronous", "FULL").map_err(context)?;
-    conn.pragma_update(None, "foreign_keys", "ON").map_err(context)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(context)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(context)?;
     if reader {
-        conn.pragma_update(None, "query_only", "ON").map_err(context)?;
+        conn.pragma_update(None, "query_only", "ON")
+            .map_err(context)?;
     }
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
@@ -342,7 +356,11 @@ fn sqlite_connect(path: &Path, reader: bool) -> Result<rusqlite::Connection, DbE
 
 async fn open_postgres(url: String, options: &DbOptions) -> Result<Backend, DbError> {
     let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-        DbError::BadLocation(format!("{}: {}", redact_password(&url), error::describe(&e)))
+        DbError::BadLocation(format!(
+            "{}: {}",
+            redact_password(&url),
+            error::describe(&e)
+        ))
     })?;
     let shown = redact_password(&url);
     let connect: pool::Connect<postgres::Client> = Arc::new(move || {
@@ -391,7 +409,10 @@ pub fn redact_password(url: &str) -> String {
 fn listen_loop(url: &str, wake: &std::sync::Weak<Notify>) {
     const TICK: Duration = Duration::from_millis(500);
     while wake.strong_count() > 0 {
-        let mut client = match url.parse::<postgres::Config>().and_then(|c| c.connect(postgres::NoTls)) {
+        let mut client = match url
+            .parse::<postgres::Config>()
+            .and_then(|c| c.connect(postgres::NoTls))
+        {
             Ok(client) => client,
             Err(e) => {
                 tracing::warn!(error = %error::describe(&e), "outbox listener cannot connect; the relay polls");
@@ -421,50 +442,19 @@ fn listen_loop(url: &str, wake: &std::sync::Weak<Notify>) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locations_parse() {
-        let dir = Path::new("/data");
-        let sqlite = |p: &str| Ok(Location::Sqlite(PathBuf::from(p)));
-        let cases: &[(&str, Result<Location, DbError>)] = &[
-            ("", sqlite("/data/crossdock.db")),
-            ("sqlite:", sqlite("/data/crossdock.db")),
-            ("sqlite:state.db", sqlite("/data/state.db")),
-            ("sqlite:///var/lib/x.db", sqlite("/var/lib/x.db")),
-            ("/var/lib/x.db", sqlite("/var/lib/x.db")),
-            ("x.db", sqlite("/data/x.db")),
-            ("postgres://u@h/db", Ok(Location::Postgres("postgres://u@h/db".to_owned()))),
-            ("postgresql://u@h/db", Ok(Location::Postgres("postgresql://u@h/db".to_owned()))),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(&Location::parse(text, dir), expected, "{text:?}");
-        }
-        for bad in ["mysql://h/db", "sqlite::memory:", ":memory:"] {
-            assert!(
-                matches!(Location::parse(bad, dir), Err(DbError::BadLocation(_))),
-                "{bad:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact_password("postgres://u:secret@h:5432/db?x=1"), "postgres://u:***@h:5432/db?x=1");
-        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact_password("postgres://h/db"), "postgres://h/db");
-    }
-}
-
 impl Db {
     /// Applies the outbox's track and each component's, level by level (see
     /// [`Migrations`]): the versions applied, by component, in the order given.
-    pub async fn migrate(&self, tracks: &[&'static Migrations]) -> Result<Vec<(&'static str, Vec<i64>)>, DbError> {
+    pub async fn migrate(
+        &self,
+        tracks: &[&'static Migrations],
+    ) -> Result<Vec<(&'static str, Vec<i64>)>, DbError> {
         let now = unix_now_s();
-        let all: Vec<&'static Migrations> = std::iter::once(&migrate::OUTBOX).chain(tracks.iter().copied()).collect();
-        let mut applied: Vec<(&'static str, Vec<i64>)> = all.iter().map(|t| (t.component, Vec::new())).collect();
+        let all: Vec<&'static Migrations> = std::iter::once(&migrate::OUTBOX)
+            .chain(tracks.iter().copied())
+            .collect();
+        let mut applied: Vec<(&'static str, Vec<i64>)> =
+            all.iter().map(|t| (t.component, Vec::new())).collect();
         let top = all.iter().map(|t| t.known_version()).max().unwrap_or(0);
         // Level 0 only checks each track (and refuses one that is too new) before any
         // script of any track runs.
@@ -489,4 +479,50 @@ pub fn unix_now_s() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_parse() {
+        let dir = Path::new("/data");
+        let sqlite = |p: &str| Ok(Location::Sqlite(PathBuf::from(p)));
+        let cases: &[(&str, Result<Location, DbError>)] = &[
+            ("", sqlite("/data/crossdock.db")),
+            ("sqlite:", sqlite("/data/crossdock.db")),
+            ("sqlite:state.db", sqlite("/data/state.db")),
+            ("sqlite:///var/lib/x.db", sqlite("/var/lib/x.db")),
+            ("/var/lib/x.db", sqlite("/var/lib/x.db")),
+            ("x.db", sqlite("/data/x.db")),
+            (
+                "postgres://u@h/db",
+                Ok(Location::Postgres("postgres://u@h/db".to_owned())),
+            ),
+            (
+                "postgresql://u@h/db",
+                Ok(Location::Postgres("postgresql://u@h/db".to_owned())),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(&Location::parse(text, dir), expected, "{text:?}");
+        }
+        for bad in ["mysql://h/db", "sqlite::memory:", ":memory:"] {
+            assert!(
+                matches!(Location::parse(bad, dir), Err(DbError::BadLocation(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_password("postgres://u:secret@h:5432/db?x=1"),
+            "postgres://u:***@h:5432/db?x=1"
+        );
+        assert_eq!(redact_password("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_password("postgres://h/db"), "postgres://h/db");
+    }
 }

@@ -98,7 +98,12 @@ pub(crate) fn table_exists(tx: &mut Tx<'_>, name: &str) -> Result<bool, DbError>
 }
 
 /// Applies one track's pending versions up to `upto`; the versions it applied.
-pub(crate) fn migrate_track(tx: &mut Tx<'_>, track: &Migrations, upto: i64, now: i64) -> Result<Vec<i64>, DbError> {
+pub(crate) fn migrate_track(
+    tx: &mut Tx<'_>,
+    track: &Migrations,
+    upto: i64,
+    now: i64,
+) -> Result<Vec<i64>, DbError> {
     track.check().map_err(DbError::Backend)?;
     tx.lock("crossdock-migrations", 0)?;
     tx.batch(CREATE_DB_MIGRATIONS)?;
@@ -119,7 +124,11 @@ pub(crate) fn migrate_track(tx: &mut Tx<'_>, track: &Migrations, upto: i64, now:
         });
     }
     let mut applied = Vec::new();
-    for migration in track.for_dialect(tx.dialect()).iter().filter(|m| m.version > found && m.version <= upto) {
+    for migration in track
+        .for_dialect(tx.dialect())
+        .iter()
+        .filter(|m| m.version > found && m.version <= upto)
+    {
         tx.batch(migration.sql)?;
         tx.execute(
             "INSERT INTO db_migrations (component, version, applied_at) VALUES ($1, $2, $3)",
@@ -185,14 +194,32 @@ mod tests {
     fn tracks_out_of_step_are_named() {
         const BAD: Migrations = Migrations {
             component: "x",
-            sqlite: &[Migration { version: 1, sql: "" }, Migration { version: 2, sql: "" }],
-            postgres: &[Migration { version: 1, sql: "" }],
+            sqlite: &[
+                Migration {
+                    version: 1,
+                    sql: "",
+                },
+                Migration {
+                    version: 2,
+                    sql: "",
+                },
+            ],
+            postgres: &[Migration {
+                version: 1,
+                sql: "",
+            }],
         };
         assert!(BAD.check().is_err_and(|e| e.starts_with("x:")));
         const GAP: Migrations = Migrations {
             component: "y",
-            sqlite: &[Migration { version: 2, sql: "" }],
-            postgres: &[Migration { version: 2, sql: "" }],
+            sqlite: &[Migration {
+                version: 2,
+                sql: "",
+            }],
+            postgres: &[Migration {
+                version: 2,
+                sql: "",
+            }],
         };
         assert!(GAP.check().is_err());
     }

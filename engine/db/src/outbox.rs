@@ -131,23 +131,26 @@ pub fn read_after(tx: &mut Tx<'_>, after: Position, limit: i64) -> Result<Vec<Me
             "SELECT {COLUMNS} FROM db_outbox WHERE (txid, seq) > ($1, $2) ORDER BY txid, seq LIMIT $3"
         ),
     };
-    tx.query(&sql, &[&after.txid, &after.seq, &limit.clamp(1, PAGE_ROWS * 16)])?
-        .iter()
-        .map(|r| {
-            Ok(Message {
-                position: Position {
-                    seq: r.get(0)?,
-                    txid: r.get(1)?,
-                },
-                component: r.get(2)?,
-                tenant: r.get(3)?,
-                topic: r.get(4)?,
-                version: r.get(5)?,
-                payload: r.get(6)?,
-                created_at: r.get(7)?,
-            })
+    tx.query(
+        &sql,
+        &[&after.txid, &after.seq, &limit.clamp(1, PAGE_ROWS * 16)],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Message {
+            position: Position {
+                seq: r.get(0)?,
+                txid: r.get(1)?,
+            },
+            component: r.get(2)?,
+            tenant: r.get(3)?,
+            topic: r.get(4)?,
+            version: r.get(5)?,
+            payload: r.get(6)?,
+            created_at: r.get(7)?,
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// The position of the last final event: a consumer starting here sees every event that
@@ -189,7 +192,10 @@ fn durable_cursor(tx: &mut Tx<'_>, consumer: &str, now: i64) -> Result<Position,
 /// Deletes events older than `created_before` that every durable consumer has applied;
 /// how many.
 pub fn prune(tx: &mut Tx<'_>, created_before: i64) -> Result<u64, DbError> {
-    let floor = tx.query_opt("SELECT txid, seq FROM db_cursors ORDER BY txid, seq LIMIT 1", &[])?;
+    let floor = tx.query_opt(
+        "SELECT txid, seq FROM db_cursors ORDER BY txid, seq LIMIT 1",
+        &[],
+    )?;
     let (txid, seq) = match floor {
         Some(r) => (r.get::<i64>(0)?, r.get::<i64>(1)?),
         None => (i64::MAX, i64::MAX),
@@ -278,7 +284,7 @@ impl std::fmt::Debug for Relay {
 
 impl Relay {
     pub async fn new(db: Db, options: RelayOptions) -> Result<Relay, DbError> {
-        let start = db.read(|tx| head(tx)).await?;
+        let start = db.read(head).await?;
         Ok(Relay {
             db,
             start,
@@ -301,7 +307,10 @@ impl Relay {
     pub fn spawn(self) -> RelayHandle {
         let stop = Arc::new(tokio::sync::Notify::new());
         let task = tokio::spawn(self.run(stop.clone()));
-        RelayHandle { stop, task: Some(task) }
+        RelayHandle {
+            stop,
+            task: Some(task),
+        }
     }
 
     async fn run(self, stop: Arc<tokio::sync::Notify>) {
@@ -334,7 +343,11 @@ impl Relay {
 }
 
 /// Delivers every available page to one subscription.
-async fn deliver(db: &Db, subscription: &Subscription, cursor: &mut Position) -> Result<(), DbError> {
+async fn deliver(
+    db: &Db,
+    subscription: &Subscription,
+    cursor: &mut Position,
+) -> Result<(), DbError> {
     loop {
         let read = match &subscription.handler {
             Handler::Local(handler) => {

@@ -64,7 +64,10 @@ impl<C: 'static> Pool<C> {
                 .spawn(move || worker(&queue, &connect, healthy, conn))
                 .map_err(|e| DbError::Backend(format!("cannot start a {name} thread: {e}")))?;
         }
-        Ok(Pool { commands, workers: workers.max(1) })
+        Ok(Pool {
+            commands,
+            workers: workers.max(1),
+        })
     }
 
     /// Runs `job` on a worker with its connection and waits for the answer.

@@ -68,7 +68,10 @@ impl PgSchema {
 
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        let _ = run_sync(&self.base, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        let _ = run_sync(
+            &self.base,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+        );
     }
 }
 
@@ -81,7 +84,9 @@ pub fn run_sync(url: &str, sql: &str) -> Result<(), String> {
             .parse::<postgres::Config>()
             .and_then(|c| c.connect(postgres::NoTls))
             .map_err(|e| crate::error::describe(&e))?;
-        client.batch_execute(&sql).map_err(|e| crate::error::describe(&e))
+        client
+            .batch_execute(&sql)
+            .map_err(|e| crate::error::describe(&e))
     })
     .join()
     .map_err(|_| "the PostgreSQL helper thread panicked".to_owned())?
@@ -117,7 +122,10 @@ impl TestDb {
         let db = Db::open("", dir.path(), &DbOptions::default())
             .await
             .expect("the SQLite database opens");
-        TestDb { db, place: Place::Sqlite(dir) }
+        TestDb {
+            db,
+            place: Place::Sqlite(dir),
+        }
     }
 
     /// `None` when PostgreSQL tests are skipped.
@@ -126,7 +134,10 @@ impl TestDb {
         let db = Db::open(&schema.url(), &std::env::temp_dir(), &DbOptions::default())
             .await
             .expect("the PostgreSQL database opens");
-        Some(TestDb { db, place: Place::Postgres(schema) })
+        Some(TestDb {
+            db,
+            place: Place::Postgres(schema),
+        })
     }
 
     /// The location and data directory that open this database again.

@@ -176,11 +176,17 @@ pub fn to_sqlite_placeholders(sql: &str) -> String {
 
 impl<'a> Tx<'a> {
     pub(crate) fn sqlite(tx: rusqlite::Transaction<'a>) -> Tx<'a> {
-        Tx { inner: Inner::Sqlite(tx), emitted: false }
+        Tx {
+            inner: Inner::Sqlite(tx),
+            emitted: false,
+        }
     }
 
     pub(crate) fn postgres(tx: postgres::Transaction<'a>) -> Tx<'a> {
-        Tx { inner: Inner::Postgres(tx), emitted: false }
+        Tx {
+            inner: Inner::Postgres(tx),
+            emitted: false,
+        }
     }
 
     pub(crate) fn commit(self) -> Result<(), DbError> {
@@ -211,7 +217,8 @@ impl<'a> Tx<'a> {
         match &mut self.inner {
             Inner::Sqlite(tx) => {
                 let mut stmt = tx.prepare_cached(&to_sqlite_placeholders(sql))?;
-                let bound: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p.as_sqlite()).collect();
+                let bound: Vec<&dyn rusqlite::ToSql> =
+                    params.iter().map(|p| p.as_sqlite()).collect();
                 Ok(stmt.execute(bound.as_slice())? as u64)
             }
             Inner::Postgres(tx) => {
@@ -228,7 +235,8 @@ impl<'a> Tx<'a> {
             Inner::Sqlite(tx) => {
                 let mut stmt = tx.prepare_cached(&to_sqlite_placeholders(sql))?;
                 let columns = stmt.column_count();
-                let bound: Vec<&dyn rusqlite::ToSql> = params.iter().map(|p| p.as_sqlite()).collect();
+                let bound: Vec<&dyn rusqlite::ToSql> =
+                    params.iter().map(|p| p.as_sqlite()).collect();
                 let mut rows = stmt.query(bound.as_slice())?;
                 let mut out = Vec::new();
                 while let Some(row) = rows.next()? {
@@ -312,11 +320,14 @@ fn postgres_row(row: &postgres::Row) -> Result<Row, DbError> {
         let value = if *ty == Type::INT8 {
             row.try_get::<_, Option<i64>>(i)?.map(Value::Int)
         } else if *ty == Type::INT4 {
-            row.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v.into()))
+            row.try_get::<_, Option<i32>>(i)?
+                .map(|v| Value::Int(v.into()))
         } else if *ty == Type::INT2 {
-            row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into()))
+            row.try_get::<_, Option<i16>>(i)?
+                .map(|v| Value::Int(v.into()))
         } else if *ty == Type::BOOL {
-            row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into()))
+            row.try_get::<_, Option<bool>>(i)?
+                .map(|v| Value::Int(v.into()))
         } else if *ty == Type::BYTEA {
             row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob)
         } else if [Type::TEXT, Type::VARCHAR, Type::NAME, Type::BPCHAR].contains(ty) {

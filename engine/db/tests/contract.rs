@@ -1,7 +1,9 @@
 //! The storage machinery's contract, on both backends: transactions, migrations, the
 //! outbox and its relay.
 
-use crossdock_db::outbox::{self, Emit, Handler, Message, Position, Relay, RelayOptions, Subscription};
+use crossdock_db::outbox::{
+    self, Emit, Handler, Message, Position, Relay, RelayOptions, Subscription,
+};
 use crossdock_db::testing::TestDb;
 use crossdock_db::{DbError, Dialect, Migration, Migrations, Tx};
 use std::sync::{Arc, Mutex};
@@ -33,7 +35,9 @@ fn emit(tx: &mut Tx<'_>, topic: &str, payload: &str) -> Result<i64, DbError> {
 }
 
 async fn read_all(db: &crossdock_db::Db, after: Position) -> Vec<Message> {
-    db.read(move |tx| outbox::read_after(tx, after, 1000)).await.expect("read the outbox")
+    db.read(move |tx| outbox::read_after(tx, after, 1000))
+        .await
+        .expect("read the outbox")
 }
 
 async fn migrations_apply_once_and_refuse_newer(db: &TestDb) {
@@ -41,12 +45,18 @@ async fn migrations_apply_once_and_refuse_newer(db: &TestDb) {
     assert_eq!(applied, vec![("db", vec![1]), ("widgets", vec![1])]);
     let again = db.migrate(&[&WIDGETS]).await.expect("migrate again");
     assert_eq!(again, vec![("db", vec![]), ("widgets", vec![])]);
-    db.execute_raw("INSERT INTO db_migrations (component, version, applied_at) VALUES ('widgets', 2, 0)")
-        .await;
+    db.execute_raw(
+        "INSERT INTO db_migrations (component, version, applied_at) VALUES ('widgets', 2, 0)",
+    )
+    .await;
     let refused = db.migrate(&[&WIDGETS]).await;
     assert_eq!(
         refused,
-        Err(DbError::SchemaTooNew { component: "widgets".into(), found: 2, known: 1 })
+        Err(DbError::SchemaTooNew {
+            component: "widgets".into(),
+            found: 2,
+            known: 1
+        })
     );
 }
 
@@ -73,7 +83,10 @@ async fn scripts_commit_on_ok_and_leave_nothing_on_err(db: &TestDb) {
     let duplicate = db
         .write(|tx| tx.execute("INSERT INTO widgets_items (name) VALUES ($1)", &[&"a"]))
         .await;
-    assert!(matches!(duplicate, Err(DbError::Unique { .. })), "{duplicate:?}");
+    assert!(
+        matches!(duplicate, Err(DbError::Unique { .. })),
+        "{duplicate:?}"
+    );
     let names: Vec<(i64, String, Option<Vec<u8>>)> = db
         .read(|tx| {
             tx.query("SELECT id, name, blob FROM widgets_items ORDER BY id", &[])?
@@ -84,9 +97,15 @@ async fn scripts_commit_on_ok_and_leave_nothing_on_err(db: &TestDb) {
         .await
         .expect("read");
     assert_eq!(names, vec![(id, "a".to_owned(), Some(vec![1, 2, 3]))]);
-    assert!(read_all(db, Position::default()).await.is_empty(), "a rolled-back event is gone");
+    assert!(
+        read_all(db, Position::default()).await.is_empty(),
+        "a rolled-back event is gone"
+    );
     let typed: Result<String, DbError> = db
-        .read(|tx| tx.query_one("SELECT id FROM widgets_items", &[])?.get::<String>(0))
+        .read(|tx| {
+            tx.query_one("SELECT id FROM widgets_items", &[])?
+                .get::<String>(0)
+        })
         .await;
     assert!(matches!(typed, Err(DbError::Decode(_))), "{typed:?}");
 }
@@ -103,11 +122,14 @@ async fn events_are_read_in_order_in_bounded_pages(db: &TestDb) {
         .await
         .expect("emit");
     }
-    let head = db.read(|tx| outbox::head(tx)).await.expect("head");
+    let head = db.read(outbox::head).await.expect("head");
     let mut after = Position::default();
     let mut seen = Vec::new();
     loop {
-        let page = db.read(move |tx| outbox::read_after(tx, after, 5)).await.expect("page");
+        let page = db
+            .read(move |tx| outbox::read_after(tx, after, 5))
+            .await
+            .expect("page");
         assert!(page.len() <= 5);
         let Some(last) = page.last() else { break };
         after = last.position;
@@ -123,16 +145,24 @@ async fn events_are_read_in_order_in_bounded_pages(db: &TestDb) {
 /// its relay started.
 async fn relays_deliver_to_durable_and_local_consumers(db: &TestDb) {
     db.migrate(&[&WIDGETS]).await.expect("migrate");
-    db.write(|tx| emit(tx, "widget.made", "{\"before\":true}")).await.expect("emit");
+    db.write(|tx| emit(tx, "widget.made", "{\"before\":true}"))
+        .await
+        .expect("emit");
     let other = db.reopen().await;
     other.listen().expect("listen");
     db.listen().expect("listen");
     let local_seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut handles = Vec::new();
     for (i, handle_db) in [db.db.clone(), other.clone()].into_iter().enumerate() {
-        let mut relay = Relay::new(handle_db, RelayOptions { poll: Duration::from_millis(200), ..Default::default() })
-            .await
-            .expect("relay");
+        let mut relay = Relay::new(
+            handle_db,
+            RelayOptions {
+                poll: Duration::from_millis(200),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("relay");
         relay.subscribe(Subscription {
             consumer: "widgets.applied".into(),
             topics: vec!["widget.made".into()],
@@ -158,20 +188,32 @@ async fn relays_deliver_to_durable_and_local_consumers(db: &TestDb) {
         handles.push(relay.spawn());
     }
     for n in 0..300 {
-        let topic = if n % 3 == 0 { "widget.other" } else { "widget.made" };
-        db.write(move |tx| emit(tx, topic, &format!("{{\"n\":{n}}}"))).await.expect("emit");
+        let topic = if n % 3 == 0 {
+            "widget.other"
+        } else {
+            "widget.made"
+        };
+        db.write(move |tx| emit(tx, topic, &format!("{{\"n\":{n}}}")))
+            .await
+            .expect("emit");
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let applied: i64 = db
-            .read(|tx| tx.query_one("SELECT COUNT(*) FROM widgets_applied", &[])?.get(0))
+            .read(|tx| {
+                tx.query_one("SELECT COUNT(*) FROM widgets_applied", &[])?
+                    .get(0)
+            })
             .await
             .expect("count");
         let local = local_seen.lock().expect("lock").len();
         if applied == 201 && local == 300 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "applied {applied} of 201, local {local} of 300");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "applied {applied} of 201, local {local} of 300"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     for h in handles {
@@ -179,12 +221,27 @@ async fn relays_deliver_to_durable_and_local_consumers(db: &TestDb) {
     }
     // No event applied twice: the primary key of widgets_applied would have refused it and
     // the count would have stalled. The local consumer never saw the event from before it.
-    assert!(!local_seen.lock().expect("lock").iter().any(|p| p.contains("before")));
+    assert!(
+        !local_seen
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|p| p.contains("before"))
+    );
     let cursor: i64 = db
-        .read(|tx| tx.query_one("SELECT seq FROM db_cursors WHERE consumer = 'widgets.applied'", &[])?.get(0))
+        .read(|tx| {
+            tx.query_one(
+                "SELECT seq FROM db_cursors WHERE consumer = 'widgets.applied'",
+                &[],
+            )?
+            .get(0)
+        })
         .await
         .expect("cursor");
-    let last = read_all(db, Position::default()).await.last().map(|m| m.position.seq);
+    let last = read_all(db, Position::default())
+        .await
+        .last()
+        .map(|m| m.position.seq);
     assert_eq!(Some(cursor), last);
 }
 
@@ -192,7 +249,14 @@ async fn old_events_are_pruned_once_applied(db: &TestDb) {
     db.migrate(&[&WIDGETS]).await.expect("migrate");
     for at in [100, 200, 300] {
         db.write(move |tx| {
-            tx.emit(&Emit { component: "widgets", tenant: 1, topic: "t", version: 1, payload: "{}", at })
+            tx.emit(&Emit {
+                component: "widgets",
+                tenant: 1,
+                topic: "t",
+                version: 1,
+                payload: "{}",
+                at,
+            })
         })
         .await
         .expect("emit");
@@ -210,7 +274,11 @@ async fn old_events_are_pruned_once_applied(db: &TestDb) {
     .expect("cursor");
     let deleted = db.write(|tx| outbox::prune(tx, 250)).await.expect("prune");
     assert_eq!(deleted, 1);
-    let left: Vec<i64> = read_all(db, Position::default()).await.iter().map(|m| m.created_at).collect();
+    let left: Vec<i64> = read_all(db, Position::default())
+        .await
+        .iter()
+        .map(|m| m.created_at)
+        .collect();
     assert_eq!(left, vec![200, 300]);
 }
 
@@ -249,7 +317,9 @@ async fn hold(db: &crossdock_db::Db) -> (Held, tokio::sync::oneshot::Receiver<()
 /// reader that polls all along still sees both.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn out_of_order_commits_skip_no_event() {
-    let Some(db) = TestDb::postgres().await else { return };
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
     assert_eq!(db.dialect(), Dialect::Postgres);
     db.migrate(&[&WIDGETS]).await.expect("migrate");
     // Case 1: the earlier sequence value has the earlier transaction id.
@@ -268,7 +338,10 @@ async fn out_of_order_commits_skip_no_event() {
     second.commit.send(()).expect("commit second");
     let second_seq = second.done.await.expect("join").expect("second commits");
     poll(&mut cursor, &mut seen).await;
-    assert!(seen.is_empty(), "nothing is final while the first transaction runs: {seen:?}");
+    assert!(
+        seen.is_empty(),
+        "nothing is final while the first transaction runs: {seen:?}"
+    );
     first.commit.send(()).expect("commit first");
     let first_seq = first.done.await.expect("join").expect("first commits");
     assert!(first_seq < second_seq);
@@ -279,7 +352,9 @@ async fn out_of_order_commits_skip_no_event() {
     // Case 2: the later sequence value has the *earlier* transaction id, and commits first.
     db.execute_raw("DELETE FROM widgets_items").await;
     let (early_xid, ready_late) = hold_late_emitter(&db).await;
-    ready_late.await.expect("the early transaction holds its id");
+    ready_late
+        .await
+        .expect("the early transaction holds its id");
     let (late_xid, ready) = hold(&db).await;
     ready.await.expect("emitted");
     // Now the early-id transaction emits (a higher seq) and commits first.
@@ -292,7 +367,10 @@ async fn out_of_order_commits_skip_no_event() {
     let low_seq = late_xid.done.await.expect("join").expect("commits");
     assert!(low_seq < high_seq);
     poll(&mut cursor, &mut seen).await;
-    assert!(seen.contains(&low_seq) && seen.contains(&high_seq), "{seen:?} lacks {low_seq} or {high_seq}");
+    assert!(
+        seen.contains(&low_seq) && seen.contains(&high_seq),
+        "{seen:?} lacks {low_seq} or {high_seq}"
+    );
     assert_eq!(seen.len(), 4);
 }
 
@@ -302,7 +380,9 @@ struct LateEmitter {
 }
 
 /// A transaction that takes its id now (by writing a row) but emits only when told.
-async fn hold_late_emitter(db: &crossdock_db::Db) -> (LateEmitter, tokio::sync::oneshot::Receiver<()>) {
+async fn hold_late_emitter(
+    db: &crossdock_db::Db,
+) -> (LateEmitter, tokio::sync::oneshot::Receiver<()>) {
     let (commit, wait) = std::sync::mpsc::channel::<()>();
     let (go, go_rx) = std::sync::mpsc::channel::<()>();
     let (ready_tx, ready) = tokio::sync::oneshot::channel::<()>();
@@ -318,5 +398,11 @@ async fn hold_late_emitter(db: &crossdock_db::Db) -> (LateEmitter, tokio::sync::
         })
         .await
     });
-    (LateEmitter { held: Held { commit, done }, go }, ready)
+    (
+        LateEmitter {
+            held: Held { commit, done },
+            go,
+        },
+        ready,
+    )
 }

@@ -26,7 +26,8 @@ pub trait Event: Serialize + DeserializeOwned {
 
 /// Writes `event` to the outbox in `tx`; its sequence value.
 pub fn emit<E: Event>(tx: &mut Tx<'_>, tenant: i64, at: i64, event: &E) -> Result<i64, DbError> {
-    let payload = serde_json::to_string(event).map_err(|e| DbError::Backend(format!("event {}: {e}", E::TOPIC)))?;
+    let payload = serde_json::to_string(event)
+        .map_err(|e| DbError::Backend(format!("event {}: {e}", E::TOPIC)))?;
     tx.emit(&Emit {
         component: E::PRODUCER,
         tenant,
@@ -98,9 +99,21 @@ mod tests {
     #[test]
     fn events_decode_only_as_their_own_topic_and_version() {
         let m = message("key.revoked", 1, r#"{"key_id":"abc","actor":"key:x"}"#);
-        assert_eq!(decode::<KeyRevoked>(&m), Some(KeyRevoked { key_id: "abc".into(), actor: "key:x".into() }));
+        assert_eq!(
+            decode::<KeyRevoked>(&m),
+            Some(KeyRevoked {
+                key_id: "abc".into(),
+                actor: "key:x".into()
+            })
+        );
         assert_eq!(decode::<BookActivated>(&m), None);
-        assert_eq!(decode::<KeyRevoked>(&message("key.revoked", 2, r#"{"key_id":"abc","actor":""}"#)), None);
-        assert_eq!(decode::<KeyRevoked>(&message("key.revoked", 1, "not json")), None);
+        assert_eq!(
+            decode::<KeyRevoked>(&message("key.revoked", 2, r#"{"key_id":"abc","actor":""}"#)),
+            None
+        );
+        assert_eq!(
+            decode::<KeyRevoked>(&message("key.revoked", 1, "not json")),
+            None
+        );
     }
 }

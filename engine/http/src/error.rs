@@ -38,7 +38,8 @@ pub struct ErrorBody {
 }
 
 /// The fixed answer to every failure of ours.
-pub const INTERNAL_MESSAGE: &str = "the server failed to answer this request; the failure is logged";
+pub const INTERNAL_MESSAGE: &str =
+    "the server failed to answer this request; the failure is logged";
 
 /// An error answer: status, stable code, every problem, and `Retry-After` for 429/503.
 #[derive(Debug)]
@@ -52,7 +53,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, field: &str, problem: impl Into<String>) -> ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        field: &str,
+        problem: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,
@@ -78,7 +84,12 @@ impl ApiError {
     }
 
     pub fn unauthorized(why: &str) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "authorization", why)
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "authorization",
+            why,
+        )
     }
 
     pub fn forbidden(why: impl Into<String>) -> ApiError {
@@ -87,7 +98,12 @@ impl ApiError {
 
     /// 404 for absent resources, including other tenants' and customers'.
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "", format!("no such {what}"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "",
+            format!("no such {what}"),
+        )
     }
 
     pub fn conflict(code: &'static str, problem: impl Into<String>) -> ApiError {
@@ -95,7 +111,12 @@ impl ApiError {
     }
 
     /// 413 naming the limit that was passed.
-    pub fn too_large(field: &str, limit_name: &str, limit: impl std::fmt::Display, unit: &str) -> ApiError {
+    pub fn too_large(
+        field: &str,
+        limit_name: &str,
+        limit: impl std::fmt::Display,
+        unit: &str,
+    ) -> ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
@@ -129,11 +150,20 @@ impl ApiError {
     /// A failure of ours: the cause is logged here, the client gets the fixed message.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(cause = %cause, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "", INTERNAL_MESSAGE)
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "",
+            INTERNAL_MESSAGE,
+        )
     }
 
     /// An error for a request body axum could not read (too large, or cut off).
-    pub fn body(rejection: axum::extract::rejection::BytesRejection, limit_name: &str, limit: usize) -> ApiError {
+    pub fn body(
+        rejection: axum::extract::rejection::BytesRejection,
+        limit_name: &str,
+        limit: usize,
+    ) -> ApiError {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large("body", limit_name, limit, "bytes")
         } else {
@@ -199,10 +229,14 @@ mod tests {
 
     #[test]
     fn internal_errors_hide_their_cause() {
-        let e: ApiError = DbError::Backend("sqlite /var/lib/secret.db: disk I/O error".into()).into();
+        let e: ApiError =
+            DbError::Backend("sqlite /var/lib/secret.db: disk I/O error".into()).into();
         assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
         let body = e.body_json().to_string();
-        assert!(!body.contains("secret.db") && !body.contains("disk"), "{body}");
+        assert!(
+            !body.contains("secret.db") && !body.contains("disk"),
+            "{body}"
+        );
         assert!(body.contains(INTERNAL_MESSAGE));
     }
 
@@ -218,6 +252,9 @@ mod tests {
     fn too_large_names_the_limit() {
         let e = ApiError::too_large("body", "batch_lines_max", 10_000, "lines");
         assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(e.problems[0].problem, "over the limit batch_lines_max = 10000 lines");
+        assert_eq!(
+            e.problems[0].problem,
+            "over the limit batch_lines_max = 10000 lines"
+        );
     }
 }

@@ -49,7 +49,9 @@ pub struct Component {
 
 impl std::fmt::Debug for Component {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Component").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Component")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,7 +104,12 @@ pub fn app(edge: Arc<Edge>, components: Vec<Component>) -> (Router, utoipa::open
             "/openapi.json",
             get(move || {
                 let served = served.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json")], served.as_str().to_owned()) }
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        served.as_str().to_owned(),
+                    )
+                }
             }),
         )
         .fallback(not_found)
@@ -148,7 +155,9 @@ async fn metrics_text(
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Admin])?;
     if edge.operator_tenant != Some(principal.tenant) {
-        return Err(ApiError::forbidden("metrics are for the operator's admin keys"));
+        return Err(ApiError::forbidden(
+            "metrics are for the operator's admin keys",
+        ));
     }
     let text = observe::prometheus().render();
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())

@@ -42,7 +42,10 @@ impl ListParams {
             Some(text) => match text.parse::<usize>() {
                 Ok(n) if (1..=LIMIT_MAX).contains(&n) => n,
                 _ => {
-                    problems.push(crate::Problem::new("limit", format!("must be a whole number from 1 to {LIMIT_MAX}")));
+                    problems.push(crate::Problem::new(
+                        "limit",
+                        format!("must be a whole number from 1 to {LIMIT_MAX}"),
+                    ));
                     LIMIT_DEFAULT
                 }
             },
@@ -52,7 +55,10 @@ impl ListParams {
             Some(text) => match decode_cursor(text) {
                 Some(parts) => Some(parts),
                 None => {
-                    problems.push(crate::Problem::new("cursor", "is not a cursor this list gave"));
+                    problems.push(crate::Problem::new(
+                        "cursor",
+                        "is not a cursor this list gave",
+                    ));
                     None
                 }
             },
@@ -60,7 +66,11 @@ impl ListParams {
         if !problems.is_empty() {
             return Err(ApiError::invalid(problems));
         }
-        Ok(PageRequest { limit, cursor: self.cursor.clone().filter(|c| !c.is_empty()), after })
+        Ok(PageRequest {
+            limit,
+            cursor: self.cursor.clone().filter(|c| !c.is_empty()),
+            after,
+        })
     }
 }
 
@@ -90,11 +100,20 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` items fetched newest first: the extra item,
     /// if present, only tells that there is a next page.
-    pub fn from_overfetch(mut items: Vec<T>, request: &PageRequest, key: impl Fn(&T) -> String) -> Page<T> {
+    pub fn from_overfetch(
+        mut items: Vec<T>,
+        request: &PageRequest,
+        key: impl Fn(&T) -> String,
+    ) -> Page<T> {
         let more = items.len() > request.limit;
         items.truncate(request.limit);
         let next_cursor = if more { items.last().map(&key) } else { None };
-        Page { data: items, next_cursor, limit: request.limit, cursor: request.cursor.clone() }
+        Page {
+            data: items,
+            next_cursor,
+            limit: request.limit,
+            cursor: request.cursor.clone(),
+        }
     }
 }
 
@@ -104,20 +123,44 @@ mod tests {
 
     #[test]
     fn limits_and_cursors_are_checked() {
-        let ok = ListParams { limit: Some("2".into()), cursor: Some(encode_cursor(&["17", "abc"])) }.check().unwrap();
+        let ok = ListParams {
+            limit: Some("2".into()),
+            cursor: Some(encode_cursor(&["17", "abc"])),
+        }
+        .check()
+        .unwrap();
         assert_eq!(ok.limit, 2);
         assert_eq!(ok.after, Some(vec!["17".to_owned(), "abc".to_owned()]));
-        let bad = ListParams { limit: Some("0".into()), cursor: Some("%%%".into()) }.check().unwrap_err();
+        let bad = ListParams {
+            limit: Some("0".into()),
+            cursor: Some("%%%".into()),
+        }
+        .check()
+        .unwrap_err();
         let fields: Vec<&str> = bad.problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, vec!["limit", "cursor"]);
-        assert!(ListParams { limit: Some("1001".into()), cursor: None }.check().is_err());
+        assert!(
+            ListParams {
+                limit: Some("1001".into()),
+                cursor: None
+            }
+            .check()
+            .is_err()
+        );
         assert_eq!(ListParams::default().check().unwrap().limit, LIMIT_DEFAULT);
     }
 
     #[test]
     fn pages_say_whether_more_follow() {
-        let request = ListParams { limit: Some("2".into()), cursor: None }.check().unwrap();
-        let page = Page::from_overfetch(vec![5, 4, 3], &request, |n| encode_cursor(&[&n.to_string()]));
+        let request = ListParams {
+            limit: Some("2".into()),
+            cursor: None,
+        }
+        .check()
+        .unwrap();
+        let page = Page::from_overfetch(vec![5, 4, 3], &request, |n| {
+            encode_cursor(&[&n.to_string()])
+        });
         assert_eq!(page.data, vec![5, 4]);
         assert_eq!(page.next_cursor, Some(encode_cursor(&["4"])));
         let last = Page::from_overfetch(vec![2], &request, |n| n.to_string());

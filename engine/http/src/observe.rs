@@ -28,9 +28,15 @@ fn next_request_id() -> String {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        format!("{:08x}", (nanos as u64 ^ u64::from(std::process::id()) << 20) as u32)
+        format!(
+            "{:08x}",
+            (nanos as u64 ^ u64::from(std::process::id()) << 20) as u32
+        )
     });
-    format!("req_{prefix}{:08x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "req_{prefix}{:08x}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The middleware: request id, timing, the log line and the request metrics.
@@ -40,7 +46,11 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= REQUEST_ID_CHARS_MAX && v.bytes().all(|b| b.is_ascii_graphic()))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= REQUEST_ID_CHARS_MAX
+                && v.bytes().all(|b| b.is_ascii_graphic())
+        })
         .map_or_else(next_request_id, str::to_owned);
     let method = request.method().clone();
     let route = request
@@ -63,9 +73,14 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         key = key.as_deref().unwrap_or("-"),
         "request"
     );
-    let labels = [("route", route), ("method", method.to_string()), ("status", status.to_string())];
+    let labels = [
+        ("route", route),
+        ("method", method.to_string()),
+        ("status", status.to_string()),
+    ];
     metrics::counter!("crossdock_http_requests_total", &labels).increment(1);
-    metrics::histogram!("crossdock_http_request_duration_seconds", &labels[..2]).record(elapsed.as_secs_f64());
+    metrics::histogram!("crossdock_http_request_duration_seconds", &labels[..2])
+        .record(elapsed.as_secs_f64());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }
@@ -78,8 +93,8 @@ pub struct RequestId(pub String);
 
 /// Latency buckets, in seconds, for every histogram: microsecond quotes to minute uploads.
 const BUCKETS_S: [f64; 16] = [
-    0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
-    10.0, 60.0,
+    0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 1.0, 10.0, 60.0,
 ];
 
 /// Installs the Prometheus recorder once per process (later calls get the same handle) and

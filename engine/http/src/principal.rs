@@ -32,7 +32,13 @@ pub enum Role {
 
 impl Role {
     /// Every role, in the canonical order roles are stored and listed in.
-    pub const ALL: [Role; 5] = [Role::Shipper, Role::Operator, Role::Analyst, Role::Finance, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Shipper,
+        Role::Operator,
+        Role::Analyst,
+        Role::Finance,
+        Role::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,12 +69,19 @@ impl Role {
     }
 
     pub fn canonical(roles: &[Role]) -> Vec<Role> {
-        Role::ALL.into_iter().filter(|r| roles.contains(r)).collect()
+        Role::ALL
+            .into_iter()
+            .filter(|r| roles.contains(r))
+            .collect()
     }
 
     /// Roles as stored: canonical order, comma-separated (`shipper,admin`).
     pub fn list_to_text(roles: &[Role]) -> String {
-        Role::canonical(roles).iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+        Role::canonical(roles)
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -94,7 +107,10 @@ impl Principal {
             return Ok(());
         }
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        Err(ApiError::forbidden(format!("this key needs the role {}", names.join(" or "))))
+        Err(ApiError::forbidden(format!(
+            "this key needs the role {}",
+            names.join(" or ")
+        )))
     }
 
     /// Whether the caller may act for `customer`: keys not narrowed to a customer act for
@@ -119,7 +135,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Turns a presented API key into a principal; `Ok(None)` for an unknown, malformed or
 /// revoked key (never saying which). The identity component implements it.
 pub trait Authenticator: Send + Sync + 'static {
-    fn verify<'a>(&'a self, presented: &'a str) -> BoxFuture<'a, Result<Option<Principal>, ApiError>>;
+    fn verify<'a>(
+        &'a self,
+        presented: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Principal>, ApiError>>;
 }
 
 /// What the edge knows for every request: how to authenticate, the rate limit, and the
@@ -133,7 +152,9 @@ pub struct Edge {
 
 impl std::fmt::Debug for Edge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Edge").field("operator_tenant", &self.operator_tenant).finish_non_exhaustive()
+        f.debug_struct("Edge")
+            .field("operator_tenant", &self.operator_tenant)
+            .finish_non_exhaustive()
     }
 }
 
@@ -145,11 +166,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
             .extensions
             .get::<Arc<Edge>>()
             .cloned()
-            .ok_or_else(|| ApiError::internal("no Edge extension: the app was assembled without crossdock_http::app"))?;
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("an API key is required: Authorization: Bearer <key>"))?;
+            .ok_or_else(|| {
+                ApiError::internal(
+                    "no Edge extension: the app was assembled without crossdock_http::app",
+                )
+            })?;
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("an API key is required: Authorization: Bearer <key>")
+        })?;
         let presented = value
             .to_str()
             .ok()
@@ -191,7 +215,11 @@ const BUCKETS_MAX: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(rate_per_s: u32, burst: u32) -> RateLimiter {
-        RateLimiter { rate_per_s, burst: burst.max(1), buckets: DashMap::new() }
+        RateLimiter {
+            rate_per_s,
+            burst: burst.max(1),
+            buckets: DashMap::new(),
+        }
     }
 
     /// Takes `tokens` of the key's bucket, or answers 429 with the seconds to wait.
@@ -204,7 +232,10 @@ impl RateLimiter {
         if self.buckets.len() > BUCKETS_MAX {
             self.buckets.clear();
         }
-        let mut bucket = self.buckets.entry(key.to_owned()).or_insert(Bucket { tokens: burst, at: now });
+        let mut bucket = self.buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
         let refill = now.duration_since(bucket.at).as_secs_f64() * rate;
         bucket.tokens = (bucket.tokens + refill).min(burst);
         bucket.at = now;
@@ -213,7 +244,9 @@ impl RateLimiter {
             bucket.tokens -= needed;
             Ok(())
         } else {
-            Err(ApiError::rate_limited(((needed - bucket.tokens) / rate).ceil().max(1.0) as u64))
+            Err(ApiError::rate_limited(
+                ((needed - bucket.tokens) / rate).ceil().max(1.0) as u64,
+            ))
         }
     }
 }
@@ -224,8 +257,14 @@ mod tests {
 
     #[test]
     fn roles_parse_canonically_and_name_the_unknown() {
-        assert_eq!(Role::parse_list(&["admin", "shipper", "admin"]), Ok(vec![Role::Shipper, Role::Admin]));
-        assert_eq!(Role::list_to_text(&[Role::Finance, Role::Operator]), "operator,finance");
+        assert_eq!(
+            Role::parse_list(&["admin", "shipper", "admin"]),
+            Ok(vec![Role::Shipper, Role::Admin])
+        );
+        assert_eq!(
+            Role::list_to_text(&[Role::Finance, Role::Operator]),
+            "operator,finance"
+        );
         let e = Role::parse_list(&["root"]).unwrap_err();
         assert!(e.contains("\"root\"") && e.contains("finance"), "{e}");
         for role in Role::ALL {
@@ -235,7 +274,12 @@ mod tests {
 
     #[test]
     fn customer_keys_act_only_for_their_customer() {
-        let p = Principal { key_id: "k".into(), tenant: TenantId(1), customer: Some("acme".into()), roles: vec![Role::Shipper] };
+        let p = Principal {
+            key_id: "k".into(),
+            tenant: TenantId(1),
+            customer: Some("acme".into()),
+            roles: vec![Role::Shipper],
+        };
         assert!(p.may_act_for(Some("acme")));
         assert!(!p.may_act_for(Some("other")));
         assert!(p.require(&[Role::Admin]).is_err());

@@ -10,7 +10,10 @@ pub enum IdentityError {
     /// A tenant of this name exists already.
     Conflict(String),
     /// An argument refused before touching the database, naming the field.
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
     /// A failure of ours (no randomness, …).
     Failed(String),
     Db(crossdock_db::DbError),

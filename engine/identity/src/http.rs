@@ -2,10 +2,10 @@
 
 use crate::{Identity, KeyId, NewKey};
 use axum::extract::rejection::BytesRejection;
-use bytes::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use bytes::Bytes;
 use crossdock_http::{ApiError, ErrorBody, ListParams, Page, Principal, Role, encode_cursor, json};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -116,7 +116,8 @@ async fn create_key(
     principal.require(&[Role::Admin])?;
     let body = body.map_err(|e| ApiError::body(e, "key_body_bytes_max", KEY_BODY_BYTES_MAX))?;
     // JSON whatever the Content-Type says: `curl -d` sends a form type.
-    let body: NewKeyBody = serde_json::from_slice(&body).map_err(|e| ApiError::invalid_field("body", e.to_string()))?;
+    let body: NewKeyBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid_field("body", e.to_string()))?;
     let roles = Role::parse_list(&body.roles).map_err(|e| ApiError::invalid_field("roles", e))?;
     let created = identity
         .create_key(NewKey {
@@ -128,7 +129,10 @@ async fn create_key(
         .await?;
     Ok(json(
         StatusCode::CREATED,
-        &CreatedKeyView { key: view(&created.record), secret: created.secret },
+        &CreatedKeyView {
+            key: view(&created.record),
+            secret: created.secret,
+        },
     ))
 }
 
@@ -151,14 +155,25 @@ async fn list_keys(
         None => None,
         Some(parts) => match parts.as_slice() {
             [created_at, id] => Some((
-                created_at.parse::<i64>().map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave"))?,
+                created_at.parse::<i64>().map_err(|_| {
+                    ApiError::invalid_field("cursor", "is not a cursor this list gave")
+                })?,
                 id.clone(),
             )),
-            _ => return Err(ApiError::invalid_field("cursor", "is not a cursor this list gave")),
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "cursor",
+                    "is not a cursor this list gave",
+                ));
+            }
         },
     };
-    let keys = identity.list_keys(principal.tenant, after, page.limit + 1).await?;
-    let page = Page::from_overfetch(keys, &page, |k| encode_cursor(&[&k.created_at.to_string(), &k.id.0]));
+    let keys = identity
+        .list_keys(principal.tenant, after, page.limit + 1)
+        .await?;
+    let page = Page::from_overfetch(keys, &page, |k| {
+        encode_cursor(&[&k.created_at.to_string(), &k.id.0])
+    });
     Ok(json(
         StatusCode::OK,
         &KeyPage {
@@ -184,8 +199,14 @@ async fn revoke_key(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Admin])?;
-    if identity.revoke_key(principal.tenant, &KeyId(id.clone()), &principal.actor()).await? {
-        Ok(json(StatusCode::OK, &serde_json::json!({ "id": id, "revoked": true })))
+    if identity
+        .revoke_key(principal.tenant, &KeyId(id.clone()), &principal.actor())
+        .await?
+    {
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "id": id, "revoked": true }),
+        ))
     } else {
         Err(ApiError::not_found("key"))
     }

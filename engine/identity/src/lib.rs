@@ -13,9 +13,9 @@
 //! What it never knows: rate books, orders, any other component's tables. Other
 //! components learn of tenants by the ids on principals.
 
+mod error;
 mod http;
 pub mod keys;
-mod error;
 pub mod model;
 mod store;
 
@@ -43,12 +43,24 @@ pub const NAME_BYTES_MAX: usize = 200;
 pub static MIGRATIONS: Migrations = Migrations {
     component: "identity",
     sqlite: &[
-        Migration { version: 1, sql: include_str!("migrations/sqlite/0001_init.sql") },
-        Migration { version: 2, sql: include_str!("migrations/sqlite/0002_prefix.sql") },
+        Migration {
+            version: 1,
+            sql: include_str!("migrations/sqlite/0001_init.sql"),
+        },
+        Migration {
+            version: 2,
+            sql: include_str!("migrations/sqlite/0002_prefix.sql"),
+        },
     ],
     postgres: &[
-        Migration { version: 1, sql: include_str!("migrations/postgres/0001_init.sql") },
-        Migration { version: 2, sql: include_str!("migrations/postgres/0002_prefix.sql") },
+        Migration {
+            version: 1,
+            sql: include_str!("migrations/postgres/0001_init.sql"),
+        },
+        Migration {
+            version: 2,
+            sql: include_str!("migrations/postgres/0002_prefix.sql"),
+        },
     ],
 };
 
@@ -65,25 +77,37 @@ pub struct Identity {
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Identity").field("cached_keys", &self.cache.len()).finish_non_exhaustive()
+        f.debug_struct("Identity")
+            .field("cached_keys", &self.cache.len())
+            .finish_non_exhaustive()
     }
 }
 
 impl Identity {
     pub fn new(db: Db, clock: Arc<dyn Clock>, ttl: Duration) -> Identity {
-        Identity { db, clock, ttl, cache: DashMap::new() }
+        Identity {
+            db,
+            clock,
+            ttl,
+            cache: DashMap::new(),
+        }
     }
 
     /// Creates a tenant; [`IdentityError::Conflict`] if the name is taken.
     pub async fn create_tenant(&self, name: &str) -> Result<TenantId, IdentityError> {
         check_name("name", name, false)?;
         let (name, now) = (name.to_owned(), self.clock.now_unix());
-        self.db.write(move |tx| store::create_tenant(tx, &name, now)).await
+        self.db
+            .write(move |tx| store::create_tenant(tx, &name, now))
+            .await
     }
 
     pub async fn tenant_by_name(&self, name: &str) -> Result<Option<TenantId>, IdentityError> {
         let name = name.to_owned();
-        Ok(self.db.read(move |tx| store::tenant_by_name(tx, &name)).await?)
+        Ok(self
+            .db
+            .read(move |tx| store::tenant_by_name(tx, &name))
+            .await?)
     }
 
     /// The tenant of this name, created if absent (first start).
@@ -103,7 +127,10 @@ impl Identity {
     /// Creates a key and returns its secret, which is never available again.
     pub async fn create_key(&self, new: NewKey) -> Result<CreatedKey, IdentityError> {
         if new.roles.is_empty() {
-            return Err(IdentityError::Invalid { field: "roles", problem: "at least one role".into() });
+            return Err(IdentityError::Invalid {
+                field: "roles",
+                problem: "at least one role".into(),
+            });
         }
         if let Some(customer) = &new.customer {
             check_name("customer", customer, false)?;
@@ -139,22 +166,33 @@ impl Identity {
                     created_at: now,
                     revoked_at: None,
                 };
-                return Ok(CreatedKey { record, secret: minted.presented });
+                return Ok(CreatedKey {
+                    record,
+                    secret: minted.presented,
+                });
             }
         }
-        Err(IdentityError::Failed(format!("no unused key id in {KEY_MINT_ATTEMPTS_MAX} attempts")))
+        Err(IdentityError::Failed(format!(
+            "no unused key id in {KEY_MINT_ATTEMPTS_MAX} attempts"
+        )))
     }
 
     /// The key record if `presented` is a well-formed, known, unrevoked key whose secret
     /// matches; `None` otherwise, without saying which check failed. Straight from the
     /// database (no cache).
-    pub async fn verify_key_uncached(&self, presented: &str) -> Result<Option<KeyRecord>, IdentityError> {
-        let Some(parsed) = keys::parse(presented) else { return Ok(None) };
+    pub async fn verify_key_uncached(
+        &self,
+        presented: &str,
+    ) -> Result<Option<KeyRecord>, IdentityError> {
+        let Some(parsed) = keys::parse(presented) else {
+            return Ok(None);
+        };
         let id = parsed.id.to_owned();
         let presented_hash = keys::secret_sha256(parsed.secret_part);
         let found = self.db.read(move |tx| store::key_by_id(tx, &id)).await?;
         Ok(found.and_then(|(record, stored)| {
-            (keys::constant_time_eq(&presented_hash, &stored) && record.revoked_at.is_none()).then_some(record)
+            (keys::constant_time_eq(&presented_hash, &stored) && record.revoked_at.is_none())
+                .then_some(record)
         }))
     }
 
@@ -190,7 +228,8 @@ impl Identity {
 
     /// Forgets a key in this process's cache (a `key.revoked` event, or a revocation here).
     pub fn forget_key(&self, key_id: &str) {
-        self.cache.retain(|_, (_, record)| record.as_ref().is_none_or(|r| r.id.0 != key_id));
+        self.cache
+            .retain(|_, (_, record)| record.as_ref().is_none_or(|r| r.id.0 != key_id));
     }
 
     /// The tenant's keys, newest first, after `(created_at, id)`.
@@ -203,15 +242,30 @@ impl Identity {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         Ok(self
             .db
-            .read(move |tx| store::list_keys(tx, tenant, after.as_ref().map(|(c, i)| (*c, i.as_str())), limit))
+            .read(move |tx| {
+                store::list_keys(
+                    tx,
+                    tenant,
+                    after.as_ref().map(|(c, i)| (*c, i.as_str())),
+                    limit,
+                )
+            })
             .await?)
     }
 
     /// Revokes the tenant's key (and emits `key.revoked`); `false` if the tenant has no
     /// such key. Revoking a revoked key answers `true` and keeps the first time.
-    pub async fn revoke_key(&self, tenant: TenantId, id: &KeyId, actor: &str) -> Result<bool, IdentityError> {
+    pub async fn revoke_key(
+        &self,
+        tenant: TenantId,
+        id: &KeyId,
+        actor: &str,
+    ) -> Result<bool, IdentityError> {
         let (id_text, actor, now) = (id.0.clone(), actor.to_owned(), self.clock.now_unix());
-        let revoked = self.db.write(move |tx| store::revoke_key(tx, tenant, &id_text, &actor, now)).await?;
+        let revoked = self
+            .db
+            .write(move |tx| store::revoke_key(tx, tenant, &id_text, &actor, now))
+            .await?;
         self.forget_key(&id.0);
         Ok(revoked)
     }
@@ -257,7 +311,10 @@ fn check_name(field: &'static str, value: &str, empty_ok: bool) -> Result<(), Id
 }
 
 impl Authenticator for Identity {
-    fn verify<'a>(&'a self, presented: &'a str) -> BoxFuture<'a, Result<Option<Principal>, ApiError>> {
+    fn verify<'a>(
+        &'a self,
+        presented: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Principal>, ApiError>> {
         Box::pin(async move {
             let record = self.verify_key(presented).await.map_err(ApiError::from)?;
             Ok(record.map(|r| Principal {

@@ -7,7 +7,11 @@ use crossdock_db::{DbError, Row, Tx};
 use crossdock_events::KeyRevoked;
 use crossdock_http::{Role, TenantId};
 
-pub(crate) fn create_tenant(tx: &mut Tx<'_>, name: &str, now: i64) -> Result<TenantId, IdentityError> {
+pub(crate) fn create_tenant(
+    tx: &mut Tx<'_>,
+    name: &str,
+    now: i64,
+) -> Result<TenantId, IdentityError> {
     let row = tx.query_opt(
         "INSERT INTO identity_tenants (name, created_at) VALUES ($1, $2) \
          ON CONFLICT (name) DO NOTHING RETURNING id",
@@ -15,7 +19,9 @@ pub(crate) fn create_tenant(tx: &mut Tx<'_>, name: &str, now: i64) -> Result<Ten
     )?;
     match row {
         Some(row) => Ok(TenantId(row.get(0)?)),
-        None => Err(IdentityError::Conflict(format!("a tenant named {name:?} already exists"))),
+        None => Err(IdentityError::Conflict(format!(
+            "a tenant named {name:?} already exists"
+        ))),
     }
 }
 
@@ -26,7 +32,9 @@ pub(crate) fn tenant_by_name(tx: &mut Tx<'_>, name: &str) -> Result<Option<Tenan
 }
 
 fn tenant_exists(tx: &mut Tx<'_>, tenant: TenantId) -> Result<bool, DbError> {
-    Ok(tx.query_opt("SELECT 1 FROM identity_tenants WHERE id = $1", &[&tenant.0])?.is_some())
+    Ok(tx
+        .query_opt("SELECT 1 FROM identity_tenants WHERE id = $1", &[&tenant.0])?
+        .is_some())
 }
 
 /// The stored form of a key, as inserted.
@@ -40,7 +48,11 @@ pub(crate) struct KeyRow<'a> {
 }
 
 /// Inserts a key; `Ok(false)` if the key id is taken (the caller mints another).
-pub(crate) fn insert_key(tx: &mut Tx<'_>, key: &KeyRow<'_>, secret_sha256: &[u8; 32]) -> Result<bool, IdentityError> {
+pub(crate) fn insert_key(
+    tx: &mut Tx<'_>,
+    key: &KeyRow<'_>,
+    secret_sha256: &[u8; 32],
+) -> Result<bool, IdentityError> {
     if !tenant_exists(tx, key.tenant)? {
         return Err(IdentityError::NotFound(format!("tenant {}", key.tenant.0)));
     }
@@ -75,7 +87,10 @@ fn key_record(row: &Row) -> Result<KeyRecord, DbError> {
 
 /// The key with this id, in any tenant (a presented key names no tenant), with its
 /// stored secret hash.
-pub(crate) fn key_by_id(tx: &mut Tx<'_>, id: &str) -> Result<Option<(KeyRecord, Vec<u8>)>, DbError> {
+pub(crate) fn key_by_id(
+    tx: &mut Tx<'_>,
+    id: &str,
+) -> Result<Option<(KeyRecord, Vec<u8>)>, DbError> {
     let sql = format!("SELECT {KEY_COLUMNS}, secret_sha256 FROM identity_keys WHERE id = $1");
     tx.query_opt(&sql, &[&id])?
         .map(|row| Ok((key_record(&row)?, row.get(7)?)))
@@ -108,7 +123,13 @@ pub(crate) fn list_keys(
 /// Revokes the tenant's key; `false` if the tenant has no such key. The first revocation
 /// emits `key.revoked` in the same transaction; revoking again keeps the first time and
 /// emits nothing.
-pub(crate) fn revoke_key(tx: &mut Tx<'_>, tenant: TenantId, id: &str, actor: &str, now: i64) -> Result<bool, DbError> {
+pub(crate) fn revoke_key(
+    tx: &mut Tx<'_>,
+    tenant: TenantId,
+    id: &str,
+    actor: &str,
+    now: i64,
+) -> Result<bool, DbError> {
     let found = tx.query_opt(
         "SELECT revoked_at FROM identity_keys WHERE tenant_id = $1 AND id = $2",
         &[&tenant.0, &id],
@@ -121,6 +142,14 @@ pub(crate) fn revoke_key(tx: &mut Tx<'_>, tenant: TenantId, id: &str, actor: &st
         "UPDATE identity_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3",
         &[&now, &tenant.0, &id],
     )?;
-    crossdock_events::emit(tx, tenant.0, now, &KeyRevoked { key_id: id.to_owned(), actor: actor.to_owned() })?;
+    crossdock_events::emit(
+        tx,
+        tenant.0,
+        now,
+        &KeyRevoked {
+            key_id: id.to_owned(),
+            actor: actor.to_owned(),
+        },
+    )?;
     Ok(true)
 }

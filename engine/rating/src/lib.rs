@@ -21,15 +21,15 @@
 //! are rendered (http). It depends on no other component.
 
 pub mod books;
+mod error;
 mod http;
 mod live;
 pub mod metrics;
-mod error;
 pub mod model;
 mod store;
 
-pub use live::{COMPILED_PER_TENANT, Live, Rating};
 pub use error::RatingError;
+pub use live::{COMPILED_PER_TENANT, Live, Rating};
 pub use model::{AuditAction, AuditEntry, BookId, BookRecord};
 
 use crossdock_db::outbox::{Handler, Subscription};
@@ -43,12 +43,24 @@ use std::sync::Arc;
 pub static MIGRATIONS: Migrations = Migrations {
     component: "rating",
     sqlite: &[
-        Migration { version: 1, sql: include_str!("migrations/sqlite/0001_init.sql") },
-        Migration { version: 2, sql: include_str!("migrations/sqlite/0002_prefix.sql") },
+        Migration {
+            version: 1,
+            sql: include_str!("migrations/sqlite/0001_init.sql"),
+        },
+        Migration {
+            version: 2,
+            sql: include_str!("migrations/sqlite/0002_prefix.sql"),
+        },
     ],
     postgres: &[
-        Migration { version: 1, sql: include_str!("migrations/postgres/0001_init.sql") },
-        Migration { version: 2, sql: include_str!("migrations/postgres/0002_prefix.sql") },
+        Migration {
+            version: 1,
+            sql: include_str!("migrations/postgres/0001_init.sql"),
+        },
+        Migration {
+            version: 2,
+            sql: include_str!("migrations/postgres/0002_prefix.sql"),
+        },
     ],
 };
 
@@ -82,7 +94,10 @@ impl Default for RatingConfig {
             batch_body_bytes_max: 64 * 1024 * 1024,
             batch_lines_max: 10_000,
             upload_bytes_max: 256 * 1024 * 1024,
-            book_limits: Limits { file_bytes_max: 256 * 1024 * 1024, table_rows_max: 20_000_000 },
+            book_limits: Limits {
+                file_bytes_max: 256 * 1024 * 1024,
+                table_rows_max: 20_000_000,
+            },
             isolate_checks: true,
             checker: None,
         }
@@ -103,10 +118,15 @@ impl Rating {
                 let tenant = TenantId(message.tenant);
                 match me.reload(tenant).await {
                     Ok(()) => {
-                        let label = me.live_book(tenant).map(|l| l.book.label().to_owned()).unwrap_or_default();
+                        let label = me
+                            .live_book(tenant)
+                            .map(|l| l.book.label().to_owned())
+                            .unwrap_or_default();
                         tracing::info!(tenant = tenant.0, book = %label, "book in force followed");
                     }
-                    Err(e) => tracing::error!(tenant = tenant.0, error = %e, "cannot follow a book activation"),
+                    Err(e) => {
+                        tracing::error!(tenant = tenant.0, error = %e, "cannot follow a book activation")
+                    }
                 }
             })
         });

@@ -12,8 +12,8 @@
 //! process sharing the database is in force here as soon as the event arrives.
 
 use crate::books::{self, CheckOptions, Checked, TempDir, UploadError};
-use crate::metrics::Metrics;
 use crate::error::RatingError;
+use crate::metrics::Metrics;
 use crate::model::{BookId, BookRecord};
 use crate::{RatingConfig, store};
 use arc_swap::ArcSwapOption;
@@ -56,7 +56,9 @@ pub struct Rating {
 
 impl std::fmt::Debug for Rating {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rating").field("tenants", &self.live.len()).finish_non_exhaustive()
+        f.debug_struct("Rating")
+            .field("tenants", &self.live.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -86,7 +88,7 @@ impl Rating {
 
     /// Loads every tenant's active book (start-up). Ready afterwards.
     pub async fn load_all(&self) -> Result<(), RatingError> {
-        let active = self.db.read(|tx| store::active_books(tx)).await?;
+        let active = self.db.read(store::active_books).await?;
         for (tenant, _) in active {
             self.reload(tenant).await?;
         }
@@ -98,7 +100,11 @@ impl Rating {
     pub async fn reload(&self, tenant: TenantId) -> Result<(), RatingError> {
         let lock = self.change_lock(tenant);
         let _guard = lock.lock().await;
-        let Some(id) = self.db.read(move |tx| store::active_book(tx, tenant)).await? else {
+        let Some(id) = self
+            .db
+            .read(move |tx| store::active_book(tx, tenant))
+            .await?
+        else {
             return Ok(());
         };
         if self.live_book(tenant).is_some_and(|l| l.id == id) {
@@ -110,8 +116,18 @@ impl Rating {
     }
 
     /// Gives the tenant `archive` as its book in force if it has none (first start).
-    pub async fn seed(&self, tenant: TenantId, archive: Vec<u8>, actor: &str) -> Result<(), RatingError> {
-        if self.db.read(move |tx| store::active_book(tx, tenant)).await?.is_some() {
+    pub async fn seed(
+        &self,
+        tenant: TenantId,
+        archive: Vec<u8>,
+        actor: &str,
+    ) -> Result<(), RatingError> {
+        if self
+            .db
+            .read(move |tx| store::active_book(tx, tenant))
+            .await?
+            .is_some()
+        {
             return Ok(());
         }
         let (record, _, _) = self.publish(tenant, archive, actor).await?;
@@ -120,7 +136,10 @@ impl Rating {
     }
 
     fn slot(&self, tenant: TenantId) -> Arc<ArcSwapOption<Live>> {
-        self.live.entry(tenant.0).or_insert_with(|| Arc::new(ArcSwapOption::empty())).clone()
+        self.live
+            .entry(tenant.0)
+            .or_insert_with(|| Arc::new(ArcSwapOption::empty()))
+            .clone()
     }
 
     fn swap(&self, tenant: TenantId, id: BookId, book: Arc<Book>) {
@@ -151,7 +170,12 @@ impl Rating {
 
     fn check_options(&self, isolate: bool) -> CheckOptions {
         let isolate_with = (isolate && self.config.isolate_checks)
-            .then(|| self.config.checker.clone().or_else(|| std::env::current_exe().ok()))
+            .then(|| {
+                self.config
+                    .checker
+                    .clone()
+                    .or_else(|| std::env::current_exe().ok())
+            })
             .flatten();
         CheckOptions {
             limits: self.config.book_limits.clone(),
@@ -169,14 +193,17 @@ impl Rating {
         actor: &str,
     ) -> Result<(BookRecord, bool, serde_json::Value), RatingError> {
         let options = self.check_options(true);
-        let (checked, archive) =
-            tokio::task::spawn_blocking(move || (books::check_archive(&archive, &options), archive))
-                .await
-                .map_err(|e| RatingError::Failed(format!("the check task failed: {e}")))?;
+        let (checked, archive) = tokio::task::spawn_blocking(move || {
+            (books::check_archive(&archive, &options), archive)
+        })
+        .await
+        .map_err(|e| RatingError::Failed(format!("the check task failed: {e}")))?;
         match checked.map_err(upload_error)? {
             Checked::Refused(report) => {
                 self.metrics.uploads_refused.increment(1);
-                Err(RatingError::Refused(books::report_json(&report).to_string()))
+                Err(RatingError::Refused(
+                    books::report_json(&report).to_string(),
+                ))
             }
             Checked::Usable { book, report } => {
                 let report = books::report_json(&report);
@@ -193,7 +220,10 @@ impl Rating {
                     uploaded_at: self.clock.now_unix(),
                     size_bytes,
                 };
-                let (record, new) = self.db.write(move |tx| store::put_book(tx, &new, &archive)).await?;
+                let (record, new) = self
+                    .db
+                    .write(move |tx| store::put_book(tx, &new, &archive))
+                    .await?;
                 self.remember(tenant, record.id, Arc::from(book));
                 self.metrics.uploads_accepted.increment(1);
                 Ok((record, new, report))
@@ -203,7 +233,11 @@ impl Rating {
 
     /// A stored book of the tenant, compiled (cached after the first time); `NotFound`
     /// for another tenant's.
-    pub async fn compiled_book(&self, tenant: TenantId, id: BookId) -> Result<Arc<Book>, RatingError> {
+    pub async fn compiled_book(
+        &self,
+        tenant: TenantId,
+        id: BookId,
+    ) -> Result<Arc<Book>, RatingError> {
         if let Some(mut entry) = self.compiled.get_mut(&(tenant.0, id.0)) {
             entry.0 = Instant::now();
             return Ok(entry.1.clone());
@@ -230,14 +264,18 @@ impl Rating {
                 tenant.0,
                 books::report_json(&report)
             ))),
-            Err(e) => Err(RatingError::Failed(format!("stored {id} of tenant {}: {e}", tenant.0))),
+            Err(e) => Err(RatingError::Failed(format!(
+                "stored {id} of tenant {}: {e}",
+                tenant.0
+            ))),
         }
     }
 
     /// Caches a compiled book, then drops the tenant's least recently used ones beyond
     /// [`COMPILED_PER_TENANT`], never the one in force.
     fn remember(&self, tenant: TenantId, id: BookId, book: Arc<Book>) {
-        self.compiled.insert((tenant.0, id.0), (Instant::now(), book));
+        self.compiled
+            .insert((tenant.0, id.0), (Instant::now(), book));
         let live = self.live_book(tenant).map(|l| l.id.0);
         let mut others: Vec<(Instant, i64)> = self
             .compiled
@@ -255,7 +293,10 @@ impl Rating {
 
     /// How many compiled books are cached for a tenant (the one in force included).
     pub fn compiled_books(&self, tenant: TenantId) -> usize {
-        self.compiled.iter().filter(|e| e.key().0 == tenant.0).count()
+        self.compiled
+            .iter()
+            .filter(|e| e.key().0 == tenant.0)
+            .count()
     }
 
     fn change_lock(&self, tenant: TenantId) -> Arc<tokio::sync::Mutex<()>> {
@@ -267,12 +308,20 @@ impl Rating {
 
     /// Makes a stored book the tenant's book in force: compiled first, then recorded
     /// (history, audit, `book.activated`), then swapped in. The previous book's id.
-    pub async fn activate(&self, tenant: TenantId, id: BookId, actor: &str) -> Result<Option<BookId>, RatingError> {
+    pub async fn activate(
+        &self,
+        tenant: TenantId,
+        id: BookId,
+        actor: &str,
+    ) -> Result<Option<BookId>, RatingError> {
         let lock = self.change_lock(tenant);
         let _guard = lock.lock().await;
         let book = self.compiled_book(tenant, id).await?;
         let (actor, now) = (actor.to_owned(), self.clock.now_unix());
-        let previous = self.db.write(move |tx| store::activate(tx, tenant, id, &actor, now)).await?;
+        let previous = self
+            .db
+            .write(move |tx| store::activate(tx, tenant, id, &actor, now))
+            .await?;
         self.swap(tenant, id, book);
         Ok(previous)
     }
@@ -282,7 +331,11 @@ impl Rating {
     pub async fn rollback(&self, tenant: TenantId, actor: &str) -> Result<BookId, RatingError> {
         let lock = self.change_lock(tenant);
         let _guard = lock.lock().await;
-        let Some((current, Some(target))) = self.db.read(move |tx| store::active_pair(tx, tenant)).await? else {
+        let Some((current, Some(target))) = self
+            .db
+            .read(move |tx| store::active_pair(tx, tenant))
+            .await?
+        else {
             return Err(RatingError::NothingToRollBack);
         };
         let book = self.compiled_book(tenant, target).await?;
@@ -295,27 +348,53 @@ impl Rating {
         Ok(target)
     }
 
-    pub async fn book(&self, tenant: TenantId, id: BookId) -> Result<Option<BookRecord>, RatingError> {
+    pub async fn book(
+        &self,
+        tenant: TenantId,
+        id: BookId,
+    ) -> Result<Option<BookRecord>, RatingError> {
         Ok(self.db.read(move |tx| store::book(tx, tenant, id)).await?)
     }
 
     pub async fn active_book(&self, tenant: TenantId) -> Result<Option<BookId>, RatingError> {
-        Ok(self.db.read(move |tx| store::active_book(tx, tenant)).await?)
+        Ok(self
+            .db
+            .read(move |tx| store::active_book(tx, tenant))
+            .await?)
     }
 
-    pub async fn list_books(&self, tenant: TenantId, before: Option<i64>, limit: usize) -> Result<Vec<BookRecord>, RatingError> {
+    pub async fn list_books(
+        &self,
+        tenant: TenantId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<BookRecord>, RatingError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        Ok(self.db.read(move |tx| store::list_books(tx, tenant, before, limit)).await?)
+        Ok(self
+            .db
+            .read(move |tx| store::list_books(tx, tenant, before, limit))
+            .await?)
     }
 
-    pub async fn audit(&self, tenant: TenantId, before: Option<i64>, limit: usize) -> Result<Vec<crate::AuditEntry>, RatingError> {
+    pub async fn audit(
+        &self,
+        tenant: TenantId,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<crate::AuditEntry>, RatingError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        Ok(self.db.read(move |tx| store::audit(tx, tenant, before, limit)).await?)
+        Ok(self
+            .db
+            .read(move |tx| store::audit(tx, tenant, before, limit))
+            .await?)
     }
 
     /// Where a tenant's replay sets (parcel files for what-ifs) are kept.
     pub fn replay_dir(&self, tenant: TenantId) -> std::path::PathBuf {
-        self.config.data_dir.join("replays").join(tenant.0.to_string())
+        self.config
+            .data_dir
+            .join("replays")
+            .join(tenant.0.to_string())
     }
 
     pub fn scratch_dir(&self) -> std::path::PathBuf {
@@ -331,6 +410,8 @@ impl Rating {
 fn upload_error(e: UploadError) -> RatingError {
     match e {
         UploadError::BadArchive(why) => RatingError::BadArchive(why),
-        UploadError::CheckFailed(why) => RatingError::Failed(format!("the upload could not be checked: {why}")),
+        UploadError::CheckFailed(why) => {
+            RatingError::Failed(format!("the upload could not be checked: {why}"))
+        }
     }
 }

@@ -46,6 +46,12 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
+}
+
 impl Metrics {
     /// Registers the handles; call after the exporter is installed.
     pub fn new() -> Metrics {
@@ -63,7 +69,10 @@ impl Metrics {
     }
 
     pub fn quote(&self, outcome: Outcome, elapsed: Duration, quotes: u64) {
-        let i = OUTCOMES.iter().position(|(o, _)| *o == outcome).unwrap_or(0);
+        let i = OUTCOMES
+            .iter()
+            .position(|(o, _)| *o == outcome)
+            .unwrap_or(0);
         if let Some(counter) = self.quotes.get(i) {
             counter.increment(quotes);
         }
@@ -72,14 +81,17 @@ impl Metrics {
 
     /// Sets `crossdock_books_in_force{book}` to the number of tenants using each book.
     pub fn books_in_force(&self, books: &[(String, usize)]) {
-        let Ok(mut shown) = self.shown.lock() else { return };
+        let Ok(mut shown) = self.shown.lock() else {
+            return;
+        };
         for label in shown.iter() {
             if !books.iter().any(|(l, _)| l == label) {
                 metrics::gauge!("crossdock_books_in_force", "book" => label.clone()).set(0.0);
             }
         }
         for (label, tenants) in books {
-            metrics::gauge!("crossdock_books_in_force", "book" => label.clone()).set(*tenants as f64);
+            metrics::gauge!("crossdock_books_in_force", "book" => label.clone())
+                .set(*tenants as f64);
             shown.insert(label.clone());
         }
     }

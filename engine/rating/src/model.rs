@@ -53,9 +53,13 @@ impl AuditAction {
     }
 
     pub fn parse(text: &str) -> Option<AuditAction> {
-        [AuditAction::Publish, AuditAction::Activate, AuditAction::Rollback]
-            .into_iter()
-            .find(|a| a.as_str() == text)
+        [
+            AuditAction::Publish,
+            AuditAction::Activate,
+            AuditAction::Rollback,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
     }
 }
 

@@ -58,10 +58,16 @@ fn insert_audit(tx: &mut Tx<'_>, a: &Audit<'_>) -> Result<(), DbError> {
 
 /// Stores a book unless the tenant has one with this content hash, which is returned
 /// unchanged (`false`). A new book gets a publish audit entry.
-pub(crate) fn put_book(tx: &mut Tx<'_>, new: &BookRecord, archive: &[u8]) -> Result<(BookRecord, bool), DbError> {
+pub(crate) fn put_book(
+    tx: &mut Tx<'_>,
+    new: &BookRecord,
+    archive: &[u8],
+) -> Result<(BookRecord, bool), DbError> {
     tx.lock(TENANT_LOCK, new.tenant.0)?;
     let existing = tx.query_opt(
-        &format!("SELECT {BOOK_COLUMNS} FROM rating_books WHERE tenant_id = $1 AND content_hash = $2"),
+        &format!(
+            "SELECT {BOOK_COLUMNS} FROM rating_books WHERE tenant_id = $1 AND content_hash = $2"
+        ),
         &[&new.tenant.0, &new.content_hash],
     )?;
     if let Some(row) = existing {
@@ -84,7 +90,10 @@ pub(crate) fn put_book(tx: &mut Tx<'_>, new: &BookRecord, archive: &[u8]) -> Res
             ],
         )?
         .get(0)?;
-    let stored = BookRecord { id: BookId(id), ..new.clone() };
+    let stored = BookRecord {
+        id: BookId(id),
+        ..new.clone()
+    };
     insert_audit(
         tx,
         &Audit {
@@ -100,7 +109,11 @@ pub(crate) fn put_book(tx: &mut Tx<'_>, new: &BookRecord, archive: &[u8]) -> Res
     Ok((stored, true))
 }
 
-pub(crate) fn book(tx: &mut Tx<'_>, tenant: TenantId, id: BookId) -> Result<Option<BookRecord>, DbError> {
+pub(crate) fn book(
+    tx: &mut Tx<'_>,
+    tenant: TenantId,
+    id: BookId,
+) -> Result<Option<BookRecord>, DbError> {
     tx.query_opt(
         &format!("SELECT {BOOK_COLUMNS} FROM rating_books WHERE tenant_id = $1 AND id = $2"),
         &[&tenant.0, &id.0],
@@ -109,7 +122,11 @@ pub(crate) fn book(tx: &mut Tx<'_>, tenant: TenantId, id: BookId) -> Result<Opti
     .transpose()
 }
 
-pub(crate) fn book_archive(tx: &mut Tx<'_>, tenant: TenantId, id: BookId) -> Result<Option<Vec<u8>>, DbError> {
+pub(crate) fn book_archive(
+    tx: &mut Tx<'_>,
+    tenant: TenantId,
+    id: BookId,
+) -> Result<Option<Vec<u8>>, DbError> {
     tx.query_opt(
         "SELECT archive FROM rating_books WHERE tenant_id = $1 AND id = $2",
         &[&tenant.0, &id.0],
@@ -119,7 +136,12 @@ pub(crate) fn book_archive(tx: &mut Tx<'_>, tenant: TenantId, id: BookId) -> Res
 }
 
 /// The tenant's books, newest first, with ids below `before` if given.
-pub(crate) fn list_books(tx: &mut Tx<'_>, tenant: TenantId, before: Option<i64>, limit: i64) -> Result<Vec<BookRecord>, DbError> {
+pub(crate) fn list_books(
+    tx: &mut Tx<'_>,
+    tenant: TenantId,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<BookRecord>, DbError> {
     tx.query(
         &format!(
             "SELECT {BOOK_COLUMNS} FROM rating_books WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
@@ -132,7 +154,10 @@ pub(crate) fn list_books(tx: &mut Tx<'_>, tenant: TenantId, before: Option<i64>,
 }
 
 /// The tenant's newest activation: (active book, the one before it).
-fn latest_activation(tx: &mut Tx<'_>, tenant: TenantId) -> Result<Option<(BookId, Option<BookId>)>, DbError> {
+fn latest_activation(
+    tx: &mut Tx<'_>,
+    tenant: TenantId,
+) -> Result<Option<(BookId, Option<BookId>)>, DbError> {
     tx.query_opt(
         "SELECT book_id, previous_book_id FROM rating_activations WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
         &[&tenant.0],
@@ -146,7 +171,10 @@ pub(crate) fn active_book(tx: &mut Tx<'_>, tenant: TenantId) -> Result<Option<Bo
 }
 
 /// (active, previous) of the tenant: what a rollback would return to.
-pub(crate) fn active_pair(tx: &mut Tx<'_>, tenant: TenantId) -> Result<Option<(BookId, Option<BookId>)>, DbError> {
+pub(crate) fn active_pair(
+    tx: &mut Tx<'_>,
+    tenant: TenantId,
+) -> Result<Option<(BookId, Option<BookId>)>, DbError> {
     latest_activation(tx, tenant)
 }
 
@@ -185,7 +213,15 @@ fn push_activation(
     )?;
     insert_audit(
         tx,
-        &Audit { tenant, at: now, actor, action: how, from_book: from, to_book: Some(to), content_hash: Some(&hash) },
+        &Audit {
+            tenant,
+            at: now,
+            actor,
+            action: how,
+            from_book: from,
+            to_book: Some(to),
+            content_hash: Some(&hash),
+        },
     )?;
     crossdock_events::emit(
         tx,
@@ -205,7 +241,13 @@ fn push_activation(
 /// Makes the tenant's book `id` active; the book that was active before. Activating the
 /// active book changes and records nothing. With the history entry: an audit entry and
 /// `book.activated`.
-pub(crate) fn activate(tx: &mut Tx<'_>, tenant: TenantId, id: BookId, actor: &str, now: i64) -> Result<Option<BookId>, RatingError> {
+pub(crate) fn activate(
+    tx: &mut Tx<'_>,
+    tenant: TenantId,
+    id: BookId,
+    actor: &str,
+    now: i64,
+) -> Result<Option<BookId>, RatingError> {
     tx.lock(TENANT_LOCK, tenant.0)?;
     if book(tx, tenant, id)?.is_none() {
         return Err(RatingError::NotFound);
@@ -231,7 +273,15 @@ pub(crate) fn rollback(
     tx.lock(TENANT_LOCK, tenant.0)?;
     match latest_activation(tx, tenant)? {
         Some((current, Some(previous))) if (current, previous) == expected => {
-            push_activation(tx, tenant, previous, Some(current), AuditAction::Rollback, actor, now)?;
+            push_activation(
+                tx,
+                tenant,
+                previous,
+                Some(current),
+                AuditAction::Rollback,
+                actor,
+                now,
+            )?;
             Ok(previous)
         }
         Some((_, Some(_))) => Err(RatingError::Moved),
@@ -240,7 +290,12 @@ pub(crate) fn rollback(
 }
 
 /// The tenant's audit entries, newest first, with ids below `before` if given.
-pub(crate) fn audit(tx: &mut Tx<'_>, tenant: TenantId, before: Option<i64>, limit: i64) -> Result<Vec<AuditEntry>, DbError> {
+pub(crate) fn audit(
+    tx: &mut Tx<'_>,
+    tenant: TenantId,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, DbError> {
     tx.query(
         "SELECT id, tenant_id, at, actor, action, from_book, to_book, content_hash FROM rating_audit \
          WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",

@@ -60,8 +60,14 @@ fn id_cursor(page: &crossdock_http::PageRequest) -> Result<Option<i64>, ApiError
     match &page.after {
         None => Ok(None),
         Some(parts) => match parts.as_slice() {
-            [id] => id.parse().map(Some).map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave")),
-            _ => Err(ApiError::invalid_field("cursor", "is not a cursor this list gave")),
+            [id] => id
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave")),
+            _ => Err(ApiError::invalid_field(
+                "cursor",
+                "is not a cursor this list gave",
+            )),
         },
     }
 }
@@ -83,12 +89,22 @@ pub(crate) async fn upload_book(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Analyst])?;
-    let body = body.map_err(|e| ApiError::body(e, "upload_bytes_max", rating.config.upload_bytes_max))?;
-    let (record, new, report) = rating.publish(principal.tenant, body.to_vec(), &principal.actor()).await?;
+    let body =
+        body.map_err(|e| ApiError::body(e, "upload_bytes_max", rating.config.upload_bytes_max))?;
+    let (record, new, report) = rating
+        .publish(principal.tenant, body.to_vec(), &principal.actor())
+        .await?;
     let active = rating.active_book(principal.tenant).await?;
     let mut doc = view(&record, active);
     doc.report = Some(report);
-    Ok(json(if new { StatusCode::CREATED } else { StatusCode::OK }, &doc))
+    Ok(json(
+        if new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        &doc,
+    ))
 }
 
 /// The tenant's stored books, newest first.
@@ -103,7 +119,9 @@ pub(crate) async fn list_books(
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Analyst, Role::Admin])?;
     let page = params.check()?;
-    let books = rating.list_books(principal.tenant, id_cursor(&page)?, page.limit + 1).await?;
+    let books = rating
+        .list_books(principal.tenant, id_cursor(&page)?, page.limit + 1)
+        .await?;
     let active = rating.active_book(principal.tenant).await?;
     let page = Page::from_overfetch(books, &page, |b| encode_cursor(&[&b.id.0.to_string()]));
     Ok(json(
@@ -114,7 +132,9 @@ pub(crate) async fn list_books(
             limit: page.limit,
             cursor: page.cursor,
             active: active.map(|a| a.0),
-            active_label: rating.live_book(principal.tenant).map(|l| l.book.label().to_string()),
+            active_label: rating
+                .live_book(principal.tenant)
+                .map(|l| l.book.label().to_string()),
         },
     ))
 }
@@ -131,7 +151,10 @@ pub(crate) async fn get_book(
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Analyst, Role::Admin])?;
     let id = parse_book_id(&id)?;
-    let record = rating.book(principal.tenant, id).await?.ok_or_else(|| ApiError::not_found("rate book"))?;
+    let record = rating
+        .book(principal.tenant, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("rate book"))?;
     let active = rating.active_book(principal.tenant).await?;
     let mut doc = view(&record, active);
     doc.report = Some(serde_json::from_str(&record.report_json).unwrap_or(serde_json::Value::Null));
@@ -164,14 +187,19 @@ pub(crate) async fn activate_book(
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Analyst])?;
     let id = parse_book_id(&id)?;
-    let previous = rating.activate(principal.tenant, id, &principal.actor()).await?;
+    let previous = rating
+        .activate(principal.tenant, id, &principal.actor())
+        .await?;
     let live = rating
         .live_book(principal.tenant)
         .ok_or_else(|| ApiError::internal("no book in force after activation"))?;
     Ok(json(
         StatusCode::OK,
         &ActiveView {
-            active: ActiveBook { id: live.id.0, label: live.book.label().to_string() },
+            active: ActiveBook {
+                id: live.id.0,
+                label: live.book.label().to_string(),
+            },
             previous: previous.map(|p| p.0),
         },
     ))
@@ -182,17 +210,25 @@ pub(crate) async fn activate_book(
     responses((status = 200, body = ActiveView), (status = 401, body = ErrorBody),
         (status = 403, description = "needs analyst", body = ErrorBody),
         (status = 409, description = "nothing_to_roll_back", body = ErrorBody)))]
-pub(crate) async fn rollback_book(State(rating): State<AppState>, principal: Principal) -> Result<Response, ApiError> {
+pub(crate) async fn rollback_book(
+    State(rating): State<AppState>,
+    principal: Principal,
+) -> Result<Response, ApiError> {
     principal.require(&[Role::Analyst])?;
     let before = rating.active_book(principal.tenant).await?;
-    let target = rating.rollback(principal.tenant, &principal.actor()).await?;
+    let target = rating
+        .rollback(principal.tenant, &principal.actor())
+        .await?;
     let live = rating
         .live_book(principal.tenant)
         .ok_or_else(|| ApiError::internal("no book in force after rollback"))?;
     Ok(json(
         StatusCode::OK,
         &ActiveView {
-            active: ActiveBook { id: target.0, label: live.book.label().to_string() },
+            active: ActiveBook {
+                id: target.0,
+                label: live.book.label().to_string(),
+            },
             previous: before.map(|b| b.0),
         },
     ))
@@ -244,7 +280,9 @@ pub(crate) async fn audit(
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Analyst, Role::Admin])?;
     let page = params.check()?;
-    let entries = rating.audit(principal.tenant, id_cursor(&page)?, page.limit + 1).await?;
+    let entries = rating
+        .audit(principal.tenant, id_cursor(&page)?, page.limit + 1)
+        .await?;
     let page = Page::from_overfetch(entries, &page, |e| encode_cursor(&[&e.id.to_string()]));
     Ok(json(
         StatusCode::OK,

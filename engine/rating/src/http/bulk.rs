@@ -22,7 +22,9 @@ impl http_body::Body for ChannelBody {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
-        self.0.poll_recv(cx).map(|chunk| chunk.map(|b| Ok(http_body::Frame::data(b))))
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|b| Ok(http_body::Frame::data(b))))
     }
 }
 
@@ -50,19 +52,30 @@ pub(crate) async fn route(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Analyst, Role::Operator])?;
-    let body = body.map_err(|e| ApiError::body(e, "batch_body_bytes_max", rating.config.batch_body_bytes_max))?;
+    let body = body.map_err(|e| {
+        ApiError::body(
+            e,
+            "batch_body_bytes_max",
+            rating.config.batch_body_bytes_max,
+        )
+    })?;
     let live = rating.live_book(principal.tenant).ok_or_else(no_book)?;
     let csv_mode = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv"));
     let rows = body.iter().filter(|b| **b == b'\n').count();
-    edge.limiter.take(&principal.key_id, u32::try_from(rows.saturating_sub(1)).unwrap_or(u32::MAX))?;
+    edge.limiter.take(
+        &principal.key_id,
+        u32::try_from(rows.saturating_sub(1)).unwrap_or(u32::MAX),
+    )?;
     let mut options = crossdock_bulk::RouteOptions::new(rating.today());
     options.threads = Some(1);
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     if csv_mode {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::Cursor::new(body.clone()));
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(std::io::Cursor::new(body.clone()));
         let header_row = reader
             .headers()
             .map_err(|e| ApiError::invalid_field("body", format!("CSV header: {e}")))?
@@ -70,7 +83,8 @@ pub(crate) async fn route(
         crossdock_bulk::check_csv_header(&header_row)
             .map_err(|why| ApiError::invalid_field("body", format!("the CSV {why}")))?;
         tokio::task::spawn_blocking(move || {
-            let (mut scratch, mut quote) = (Scratch::default(), Quote::new(live.book.base_currency()));
+            let (mut scratch, mut quote) =
+                (Scratch::default(), Quote::new(live.book.base_currency()));
             let mut chunk = crossdock_bulk::csv_header_line();
             let mut n = 0;
             for record in reader.records() {
@@ -91,7 +105,11 @@ pub(crate) async fn route(
                 };
                 chunk.push_str(&line);
                 n += 1;
-                if n % ROUTE_CHUNK_ROWS == 0 && tx.blocking_send(Bytes::from(std::mem::take(&mut chunk))).is_err() {
+                if n % ROUTE_CHUNK_ROWS == 0
+                    && tx
+                        .blocking_send(Bytes::from(std::mem::take(&mut chunk)))
+                        .is_err()
+                {
                     return;
                 }
             }
@@ -99,21 +117,40 @@ pub(crate) async fn route(
         });
     } else {
         tokio::task::spawn_blocking(move || {
-            let (mut scratch, mut quote) = (Scratch::default(), Quote::new(live.book.base_currency()));
+            let (mut scratch, mut quote) =
+                (Scratch::default(), Quote::new(live.book.base_currency()));
             let text = String::from_utf8_lossy(&body);
             let mut chunk = String::new();
             for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
                 chunk.push_str(
-                    &crossdock_bulk::route_ndjson_line(&live.book, line, &options, &mut scratch, &mut quote)
-                        .to_json_line(),
+                    &crossdock_bulk::route_ndjson_line(
+                        &live.book,
+                        line,
+                        &options,
+                        &mut scratch,
+                        &mut quote,
+                    )
+                    .to_json_line(),
                 );
-                if (i + 1) % ROUTE_CHUNK_ROWS == 0 && tx.blocking_send(Bytes::from(std::mem::take(&mut chunk))).is_err() {
+                if (i + 1) % ROUTE_CHUNK_ROWS == 0
+                    && tx
+                        .blocking_send(Bytes::from(std::mem::take(&mut chunk)))
+                        .is_err()
+                {
                     return;
                 }
             }
             let _ = tx.blocking_send(Bytes::from(chunk));
         });
     }
-    let content_type = if csv_mode { "text/csv" } else { "application/x-ndjson" };
-    Ok(([(header::CONTENT_TYPE, content_type)], axum::body::Body::new(ChannelBody(rx))).into_response())
+    let content_type = if csv_mode {
+        "text/csv"
+    } else {
+        "application/x-ndjson"
+    };
+    Ok((
+        [(header::CONTENT_TYPE, content_type)],
+        axum::body::Body::new(ChannelBody(rx)),
+    )
+        .into_response())
 }

@@ -36,7 +36,11 @@ pub(crate) fn router(rating: Arc<Rating>) -> OpenApiRouter {
         .routes(routes!(books::activate_book))
         .routes(routes!(whatif::diff_book))
         .routes(routes!(whatif::list_replays));
-    quote.merge(batch).merge(uploads).merge(rest).with_state(rating)
+    quote
+        .merge(batch)
+        .merge(uploads)
+        .merge(rest)
+        .with_state(rating)
 }
 
 impl From<RatingError> for ApiError {
@@ -46,17 +50,24 @@ impl From<RatingError> for ApiError {
             RatingError::NothingToRollBack => {
                 ApiError::conflict("nothing_to_roll_back", "no earlier book was in force")
             }
-            RatingError::Moved => ApiError::conflict("conflict", "the book in force changed meanwhile; try again"),
+            RatingError::Moved => {
+                ApiError::conflict("conflict", "the book in force changed meanwhile; try again")
+            }
             RatingError::BadArchive(why) => ApiError::new(
                 axum::http::StatusCode::BAD_REQUEST,
                 "invalid_archive",
                 "body",
                 format!("not a usable rate book archive: {why}"),
             ),
-            RatingError::Refused(report) => {
-                ApiError::unprocessable("book_refused", "body", "the rate book fails its checks; see report")
-                    .with_extra("report", serde_json::from_str(&report).unwrap_or(serde_json::Value::Null))
-            }
+            RatingError::Refused(report) => ApiError::unprocessable(
+                "book_refused",
+                "body",
+                "the rate book fails its checks; see report",
+            )
+            .with_extra(
+                "report",
+                serde_json::from_str(&report).unwrap_or(serde_json::Value::Null),
+            ),
             RatingError::Failed(cause) => ApiError::internal(cause),
             RatingError::Db(e) => e.into(),
         }
@@ -85,5 +96,7 @@ pub(crate) fn no_book() -> ApiError {
 
 /// A book id from the path; anything else is a book that does not exist.
 pub(crate) fn parse_book_id(id: &str) -> Result<crate::BookId, ApiError> {
-    id.parse::<i64>().map(crate::BookId).map_err(|_| ApiError::not_found("rate book"))
+    id.parse::<i64>()
+        .map(crate::BookId)
+        .map_err(|_| ApiError::not_found("rate book"))
 }

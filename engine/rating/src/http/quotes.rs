@@ -7,7 +7,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use crossdock_api::{Answer, Defaults, FieldProblem, answer_request, parse_request_str, render_error};
+use crossdock_api::{
+    Answer, Defaults, FieldProblem, answer_request, parse_request_str, render_error,
+};
 use crossdock_engine::{Currency, Quote, Scratch};
 use crossdock_http::{ApiError, Edge, ErrorBody, Principal, Problem};
 use std::cell::RefCell;
@@ -23,7 +25,9 @@ thread_local! {
 }
 
 fn problems(list: Vec<FieldProblem>) -> Vec<Problem> {
-    list.into_iter().map(|p| Problem::new(p.field, p.problem)).collect()
+    list.into_iter()
+        .map(|p| Problem::new(p.field, p.problem))
+        .collect()
 }
 
 /// One quote, priced by the tenant's book in force, exactly as `crossdock quote` answers
@@ -59,18 +63,40 @@ fn quote_one(
 ) -> Result<(Outcome, Response), (Outcome, ApiError)> {
     let principal = principal.map_err(|e| (outcome_of(&e), e))?;
     let body = body.map_err(|e| {
-        (Outcome::TooLarge, ApiError::body(e, "quote_body_bytes_max", rating.config.quote_body_bytes_max))
+        (
+            Outcome::TooLarge,
+            ApiError::body(
+                e,
+                "quote_body_bytes_max",
+                rating.config.quote_body_bytes_max,
+            ),
+        )
     })?;
-    let live = rating.live_book(principal.tenant).ok_or_else(|| (Outcome::Unavailable, no_book()))?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| (Outcome::Invalid, ApiError::invalid_field("", "the body is not UTF-8 text")))?;
-    let defaults = Defaults { today: rating.today(), customer: principal.customer.clone(), explain: true };
+    let live = rating
+        .live_book(principal.tenant)
+        .ok_or_else(|| (Outcome::Unavailable, no_book()))?;
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        (
+            Outcome::Invalid,
+            ApiError::invalid_field("", "the body is not UTF-8 text"),
+        )
+    })?;
+    let defaults = Defaults {
+        today: rating.today(),
+        customer: principal.customer.clone(),
+        explain: true,
+    };
     let request = parse_request_str(text, &defaults)
         .map_err(|list| (Outcome::Invalid, ApiError::invalid(problems(list))))?;
     if !may_quote_as(&principal, request.customer.as_deref()) {
         return Err((
             Outcome::Forbidden,
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "customer", "this key may quote only as its own customer"),
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "customer",
+                "this key may quote only as its own customer",
+            ),
         ));
     }
     let answer = WORK.with(|work| {
@@ -78,10 +104,18 @@ fn quote_one(
         answer_request(&live.book, &request, scratch, quote)
     });
     Ok(match answer {
-        Answer::Quoted(body) => (Outcome::Ok, ([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Answer::Quoted(body) => (
+            Outcome::Ok,
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        ),
         Answer::Invalid(body) => (
             Outcome::Invalid,
-            (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+            (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response(),
         ),
     })
 }
@@ -132,22 +166,45 @@ async fn batch(
 ) -> Result<(u64, String), (Outcome, ApiError)> {
     let principal = principal.map_err(|e| (outcome_of(&e), e))?;
     let body = body.map_err(|e| {
-        (Outcome::TooLarge, ApiError::body(e, "batch_body_bytes_max", rating.config.batch_body_bytes_max))
+        (
+            Outcome::TooLarge,
+            ApiError::body(
+                e,
+                "batch_body_bytes_max",
+                rating.config.batch_body_bytes_max,
+            ),
+        )
     })?;
-    let text = String::from_utf8(body.to_vec())
-        .map_err(|_| (Outcome::Invalid, ApiError::invalid_field("", "the body is not UTF-8 text")))?;
+    let text = String::from_utf8(body.to_vec()).map_err(|_| {
+        (
+            Outcome::Invalid,
+            ApiError::invalid_field("", "the body is not UTF-8 text"),
+        )
+    })?;
     // Count before any work or memory per line: a refused batch costs nothing.
     let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
     let lines_max = rating.config.batch_lines_max;
     if lines > lines_max {
-        return Err((Outcome::TooLarge, ApiError::too_large("body", "batch_lines_max", lines_max, "lines")));
+        return Err((
+            Outcome::TooLarge,
+            ApiError::too_large("body", "batch_lines_max", lines_max, "lines"),
+        ));
     }
     // The extractor took one token; the batch pays for each line.
     edge.limiter
-        .take(&principal.key_id, u32::try_from(lines.saturating_sub(1)).unwrap_or(u32::MAX))
+        .take(
+            &principal.key_id,
+            u32::try_from(lines.saturating_sub(1)).unwrap_or(u32::MAX),
+        )
         .map_err(|e| (Outcome::RateLimited, e))?;
-    let live = rating.live_book(principal.tenant).ok_or_else(|| (Outcome::Unavailable, no_book()))?;
-    let defaults = Defaults { today: rating.today(), customer: principal.customer.clone(), explain: true };
+    let live = rating
+        .live_book(principal.tenant)
+        .ok_or_else(|| (Outcome::Unavailable, no_book()))?;
+    let defaults = Defaults {
+        today: rating.today(),
+        customer: principal.customer.clone(),
+        explain: true,
+    };
     let out = tokio::task::spawn_blocking(move || {
         let mut out = String::new();
         WORK.with(|work| {
@@ -155,10 +212,15 @@ async fn batch(
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                 let answer = match parse_request_str(line, &defaults) {
                     Err(problems) => Answer::Invalid(render_error("invalid_request", &problems)),
-                    Ok(request) if !may_quote_as(&principal, request.customer.as_deref()) => Answer::Invalid(render_error(
-                        "forbidden",
-                        &[FieldProblem::new("customer", "this key may quote only as its own customer")],
-                    )),
+                    Ok(request) if !may_quote_as(&principal, request.customer.as_deref()) => {
+                        Answer::Invalid(render_error(
+                            "forbidden",
+                            &[FieldProblem::new(
+                                "customer",
+                                "this key may quote only as its own customer",
+                            )],
+                        ))
+                    }
                     Ok(request) => answer_request(&live.book, &request, scratch, quote),
                 };
                 out.push_str(answer.body());
@@ -168,6 +230,11 @@ async fn batch(
         out
     })
     .await
-    .map_err(|e| (Outcome::Unavailable, ApiError::internal(format!("the batch task failed: {e}"))))?;
+    .map_err(|e| {
+        (
+            Outcome::Unavailable,
+            ApiError::internal(format!("the batch task failed: {e}")),
+        )
+    })?;
     Ok((lines as u64, out))
 }

@@ -17,8 +17,14 @@ fn replay_name(name: &str) -> Result<&str, ApiError> {
     if name.is_empty() || name.len() > REPLAY_NAME_MAX {
         return Err(bad(&format!("must be 1 to {REPLAY_NAME_MAX} characters")));
     }
-    if name.starts_with('.') || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        return Err(bad("may hold only letters, digits, '.', '_' and '-', and not start with '.'"));
+    if name.starts_with('.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(bad(
+            "may hold only letters, digits, '.', '_' and '-', and not start with '.'",
+        ));
     }
     let lower = name.to_ascii_lowercase();
     if !(lower.ends_with(".parquet") || lower.ends_with(".csv")) {
@@ -29,7 +35,13 @@ fn replay_name(name: &str) -> Result<&str, ApiError> {
 
 /// A replay set that cannot be read, named by its replay name: the server's own path to
 /// it is never shown to callers.
-fn replay_error(status: StatusCode, field: &str, e: &crossdock_bulk::BulkError, path: &std::path::Path, name: &str) -> ApiError {
+fn replay_error(
+    status: StatusCode,
+    field: &str,
+    e: &crossdock_bulk::BulkError,
+    path: &std::path::Path,
+    name: &str,
+) -> ApiError {
     let problem = e.to_string().replace(&path.display().to_string(), name);
     ApiError::new(status, "invalid_replay", field, problem)
 }
@@ -59,25 +71,36 @@ pub(crate) async fn put_replay(
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Analyst])?;
     let name = replay_name(&name)?.to_owned();
-    let body = body.map_err(|e| ApiError::body(e, "upload_bytes_max", rating.config.upload_bytes_max))?;
+    let body =
+        body.map_err(|e| ApiError::body(e, "upload_bytes_max", rating.config.upload_bytes_max))?;
     let dir = rating.replay_dir(principal.tenant);
     let size = body.len() as u64;
     let echo = name.clone();
     let rows = tokio::task::spawn_blocking(move || -> Result<u64, ApiError> {
-        std::fs::create_dir_all(&dir).map_err(|e| ApiError::internal(format!("replay dir {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ApiError::internal(format!("replay dir {}: {e}", dir.display())))?;
         // Written under a temporary name, checked, then renamed: a reader never sees half a file.
         let temp = dir.join(format!(".upload-{}-{name}", std::process::id()));
-        std::fs::write(&temp, &body).map_err(|e| ApiError::internal(format!("replay {}: {e}", temp.display())))?;
+        std::fs::write(&temp, &body)
+            .map_err(|e| ApiError::internal(format!("replay {}: {e}", temp.display())))?;
         let rows = crossdock_bulk::diff::check_replay(&temp).map_err(|e| {
             let _ = std::fs::remove_file(&temp);
             replay_error(StatusCode::BAD_REQUEST, "body", &e, &temp, &name)
         })?;
-        std::fs::rename(&temp, dir.join(&name)).map_err(|e| ApiError::internal(format!("replay rename: {e}")))?;
+        std::fs::rename(&temp, dir.join(&name))
+            .map_err(|e| ApiError::internal(format!("replay rename: {e}")))?;
         Ok(rows)
     })
     .await
     .map_err(|e| ApiError::internal(format!("the replay task failed: {e}")))??;
-    Ok(json(StatusCode::CREATED, &ReplayView { name: echo, size_bytes: size, rows: Some(rows) }))
+    Ok(json(
+        StatusCode::CREATED,
+        &ReplayView {
+            name: echo,
+            size_bytes: size,
+            rows: Some(rows),
+        },
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -106,11 +129,17 @@ pub(crate) async fn list_replays(
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if replay_name(&name).is_err() || after.as_ref().is_some_and(|a| name.as_str() <= a.as_str()) {
+            if replay_name(&name).is_err()
+                || after.as_ref().is_some_and(|a| name.as_str() <= a.as_str())
+            {
                 continue;
             }
             let size_bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            sets.push(ReplayView { name, size_bytes, rows: None });
+            sets.push(ReplayView {
+                name,
+                size_bytes,
+                rows: None,
+            });
         }
     }
     sets.sort_by(|a, b| a.name.cmp(&b.name));
@@ -118,7 +147,12 @@ pub(crate) async fn list_replays(
     let page = Page::from_overfetch(sets, &page, |s| encode_cursor(&[&s.name]));
     Ok(json(
         StatusCode::OK,
-        &ReplayPage { data: page.data, next_cursor: page.next_cursor, limit: page.limit, cursor: page.cursor },
+        &ReplayPage {
+            data: page.data,
+            next_cursor: page.next_cursor,
+            limit: page.limit,
+            cursor: page.cursor,
+        },
     ))
 }
 
@@ -154,26 +188,41 @@ pub(crate) async fn diff_book(
     principal.require(&[Role::Analyst])?;
     let Query(query) = query.map_err(|e| ApiError::invalid_field("query", e.body_text()))?;
     let id = parse_book_id(&id)?;
-    let replay = query
-        .replay
-        .as_deref()
-        .ok_or_else(|| ApiError::invalid_field("replay", "is required: the name of a replay set (PUT /v1/replays/{name})"))?;
-    let path = rating.replay_dir(principal.tenant).join(replay_name(replay)?);
+    let replay = query.replay.as_deref().ok_or_else(|| {
+        ApiError::invalid_field(
+            "replay",
+            "is required: the name of a replay set (PUT /v1/replays/{name})",
+        )
+    })?;
+    let path = rating
+        .replay_dir(principal.tenant)
+        .join(replay_name(replay)?);
     if !path.is_file() {
         return Err(ApiError::not_found("replay set"));
     }
     let format = query.format.as_deref().unwrap_or("json");
     if !matches!(format, "json" | "csv" | "text") {
-        return Err(ApiError::invalid_field("format", format!("{format:?} is not json, csv or text")));
+        return Err(ApiError::invalid_field(
+            "format",
+            format!("{format:?} is not json, csv or text"),
+        ));
     }
     let mut options = crossdock_bulk::RouteOptions::new(rating.today());
     if let Some(s) = &query.strategy {
-        options.strategy = crossdock_engine::Strategy::parse(s)
-            .ok_or_else(|| ApiError::invalid_field("strategy", format!("{s:?} is not cheapest, fastest or best_value")))?;
+        options.strategy = crossdock_engine::Strategy::parse(s).ok_or_else(|| {
+            ApiError::invalid_field(
+                "strategy",
+                format!("{s:?} is not cheapest, fastest or best_value"),
+            )
+        })?;
     }
     options.threads = Some(1);
     let new = rating.compiled_book(principal.tenant, id).await?;
-    let _permit = rating.diff_permit.acquire().await.map_err(ApiError::internal)?;
+    let _permit = rating
+        .diff_permit
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     let old = rating.live_book(principal.tenant).ok_or_else(no_book)?;
     let replay_label = replay.to_owned();
     let job_path = path.clone();
@@ -182,9 +231,21 @@ pub(crate) async fn diff_book(
     })
     .await
     .map_err(|e| ApiError::internal(format!("the what-if task failed: {e}")))?
-    .map_err(|e| replay_error(StatusCode::UNPROCESSABLE_ENTITY, "replay", &e, &path, &replay_label))?;
+    .map_err(|e| {
+        replay_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "replay",
+            &e,
+            &path,
+            &replay_label,
+        )
+    })?;
     Ok(match format {
-        "csv" => ([(header::CONTENT_TYPE, "text/csv")], crossdock_bulk::diff::groups_csv(&report)).into_response(),
+        "csv" => (
+            [(header::CONTENT_TYPE, "text/csv")],
+            crossdock_bulk::diff::groups_csv(&report),
+        )
+            .into_response(),
         "text" => (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             crossdock_bulk::diff::render_table(&report, query.top.unwrap_or(40)),
