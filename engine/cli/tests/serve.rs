@@ -200,3 +200,108 @@ fn serve_quote_refuse_a_broken_book_shut_down_and_restart() {
     );
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// `crossdock serve` from an empty directory (no rate-tables/ beside it) seeds the demo
+/// book embedded in the binary; with `--log-format json` it logs one JSON line per request
+/// with a request id (echoed as `x-request-id`), and never a key's secret.
+#[test]
+fn serve_works_from_any_directory_and_logs_requests_as_json_without_secrets() {
+    let cwd = std::env::temp_dir().join(format!("crossdock-anywhere-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cwd);
+    std::fs::create_dir_all(&cwd).unwrap();
+    let key_out = Command::new(exe())
+        .current_dir(&cwd)
+        .args(["keys", "create", "--roles", "shipper"])
+        .output()
+        .unwrap();
+    assert!(
+        key_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&key_out.stderr)
+    );
+    let key = String::from_utf8(key_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let secret_part = key.rsplit('_').next().unwrap().to_string();
+    let port = free_port();
+    let log = std::fs::File::create(cwd.join("serve.log")).unwrap();
+    let mut server = Server(
+        Command::new(exe())
+            .current_dir(&cwd)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--log-format",
+                "json",
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !agent
+        .get(&format!("{url}/readyz"))
+        .call()
+        .is_ok_and(|r| r.status() == 200)
+    {
+        assert!(Instant::now() < deadline, "not ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut response = agent
+        .post(&format!("{url}/v1/quotes"))
+        .header("Authorization", &format!("Bearer {key}"))
+        .header("x-request-id", "checkout-42")
+        .send(QUOTE.as_bytes())
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers().get("x-request-id").unwrap(),
+        "checkout-42"
+    );
+    let answer = response.body_mut().read_to_string().unwrap();
+    assert!(
+        answer.contains("\"rate_book\":\"demo-2026-11@"),
+        "the embedded demo book: {answer}"
+    );
+    let bad = format!("cdk_aaaaaaaaaaaa_{}", "0".repeat(64));
+    let refused = agent
+        .get(&format!("{url}/v1/rate-books"))
+        .header("Authorization", &format!("Bearer {bad}"))
+        .call()
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &server.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(server.0.wait().unwrap().success());
+    let text = std::fs::read_to_string(cwd.join("serve.log")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    let quote_line = lines
+        .iter()
+        .find(|l| l["fields"]["route"] == "/v1/quotes")
+        .unwrap_or_else(|| panic!("no request line for /v1/quotes in:\n{text}"));
+    assert_eq!(quote_line["fields"]["request_id"], "checkout-42");
+    assert_eq!(quote_line["fields"]["status"], 200);
+    assert!(
+        !text.contains(&secret_part) && !text.contains(&bad),
+        "a secret reached the log:\n{text}"
+    );
+    let _ = std::fs::remove_dir_all(&cwd);
+}
