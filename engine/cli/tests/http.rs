@@ -1424,3 +1424,41 @@ async fn openapi_describes_exactly_the_routes_of_the_readme() {
         "routes in /openapi.json vs the README's table"
     );
 }
+
+/// The OpenAPI schema of a quote answer names every field a real answer has, and the
+/// request schema every field of a full request.
+#[tokio::test]
+async fn openapi_quote_schemas_name_every_field_of_an_answer() {
+    let h = harness().await;
+    let (_, body, _) = call(&h.app, "GET", "/openapi.json", None, "").await;
+    let doc = json(&body);
+    let schemas = &doc["components"]["schemas"];
+    let (_, answer, _) = call(&h.app, "POST", "/v1/quotes", Some(&h.admin), QUOTE).await;
+    let answer = json(&answer);
+    let fields = |name: &str| -> Vec<String> {
+        schemas[name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("schema {name}"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    for key in answer.as_object().unwrap().keys() {
+        assert!(
+            fields("QuoteAnswer").contains(key),
+            "QuoteAnswer lacks {key}"
+        );
+    }
+    for key in answer["options"][0].as_object().unwrap().keys() {
+        assert!(
+            fields("QuoteOption").contains(key),
+            "QuoteOption lacks {key}"
+        );
+    }
+    for key in json(QUOTE).as_object().unwrap().keys() {
+        assert!(
+            fields("QuoteRequest").contains(key),
+            "QuoteRequest lacks {key}"
+        );
+    }
+}

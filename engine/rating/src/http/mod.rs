@@ -4,6 +4,7 @@
 mod books;
 mod bulk;
 mod quotes;
+mod schema;
 mod whatif;
 
 use crate::Rating;

@@ -33,9 +33,9 @@ fn problems(list: Vec<FieldProblem>) -> Vec<Problem> {
 /// One quote, priced by the tenant's book in force, exactly as `crossdock quote` answers
 /// (quote-api.md).
 #[utoipa::path(post, path = "/v1/quotes", tag = "quotes", security(("api_key" = [])),
-    request_body(content = Object, description = "a quote request (quote-api.md)", content_type = "application/json"),
+    request_body(content = super::schema::QuoteRequest, description = "a quote request (quote-api.md)", content_type = "application/json"),
     responses(
-        (status = 200, description = "the quote: options best first, excluded services with reasons, customs issues", body = Object),
+        (status = 200, description = "the quote: options best first, excluded services with reasons, customs issues", body = super::schema::QuoteAnswer),
         (status = 400, description = "invalid_request, every problem named", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "forbidden: another customer", body = ErrorBody),
