@@ -134,3 +134,51 @@ async fn a_release_0_1_database_upgrades_in_place(db: &TestDb) {
 }
 
 crossdock_db::contract_tests!(a_release_0_1_database_upgrades_in_place);
+
+/// The data directory made by the 0.1 binary itself (see fixtures/crossdock-0.1/README.md)
+/// opens with this build: its key quotes, its book is in force, nothing is seeded again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_directory_made_by_the_0_1_binary_opens() {
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/crossdock-0.1/data");
+    let dir = tempfile::tempdir().expect("temp");
+    std::fs::copy(
+        fixture.join("crossdock.db"),
+        dir.path().join("crossdock.db"),
+    )
+    .expect("copy the fixture");
+    let key = std::fs::read_to_string(fixture.join("admin-key.txt"))
+        .expect("key")
+        .trim()
+        .to_owned();
+    let config = Config {
+        data_dir: dir.path().to_owned(),
+        rating: crossdock_rating::RatingConfig {
+            data_dir: dir.path().to_owned(),
+            isolate_checks: false,
+            ..Default::default()
+        },
+        ..Config::default()
+    };
+    let rt = Runtime::start(&config, Arc::new(crossdock_http::SystemClock))
+        .await
+        .expect("starts on the 0.1 data");
+    let record = rt
+        .identity
+        .verify_key_uncached(&key)
+        .await
+        .expect("verify")
+        .expect("the 0.1 key is known");
+    assert_eq!(record.label, "made by crossdock 0.1");
+    let rating = rt.rating.as_ref().expect("rating");
+    let live = rating
+        .live_book(rt.default_tenant)
+        .expect("a book in force");
+    assert_eq!(live.book.label(), "demo-2026-11@8c2cec19");
+    let audit = rating
+        .audit(rt.default_tenant, None, 10)
+        .await
+        .expect("audit");
+    assert_eq!(audit.len(), 2, "0.1's publish and activate, nothing new");
+    rt.stop().await;
+}
