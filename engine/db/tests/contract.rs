@@ -406,3 +406,46 @@ async fn hold_late_emitter(
         ready,
     )
 }
+
+/// SQLite: a read does not queue behind a write in progress (readers have connections of
+/// their own); it sees the last committed state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reads_do_not_wait_for_a_write_in_progress() {
+    let db = TestDb::sqlite().await;
+    db.migrate(&[&WIDGETS]).await.expect("migrate");
+    let (commit, wait) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+    let writer = db.db.clone();
+    let write = tokio::spawn(async move {
+        writer
+            .write(move |tx| {
+                tx.execute("INSERT INTO widgets_items (name) VALUES ($1)", &[&"slow"])?;
+                let _ = started_tx.send(());
+                let _ = wait.recv();
+                Ok::<_, DbError>(())
+            })
+            .await
+    });
+    started.await.expect("the write began");
+    let count: i64 = tokio::time::timeout(
+        Duration::from_secs(2),
+        db.read(|tx| {
+            tx.query_one("SELECT COUNT(*) FROM widgets_items", &[])?
+                .get(0)
+        }),
+    )
+    .await
+    .expect("the read answered while the write was open")
+    .expect("read");
+    assert_eq!(count, 0, "the uncommitted row is not seen");
+    commit.send(()).expect("commit");
+    write.await.expect("join").expect("the write commits");
+    let count: i64 = db
+        .read(|tx| {
+            tx.query_one("SELECT COUNT(*) FROM widgets_items", &[])?
+                .get(0)
+        })
+        .await
+        .expect("read");
+    assert_eq!(count, 1);
+}
