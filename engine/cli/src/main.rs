@@ -6,7 +6,7 @@ mod server_cmds;
 
 use clap::{Args, Parser, Subcommand};
 use crossdock_api::{Answer, Defaults, answer_line};
-use crossdock_engine::{Date, Quote, Report, Scratch, Severity};
+use crossdock_engine::{Date, Quote, Report, Scratch};
 use crossdock_tables::{Limits, load_dir};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
@@ -515,17 +515,10 @@ fn check(dir: &std::path::Path, json: bool, limits: &Limits) -> Result<ExitCode,
         }
     };
     if json {
-        let problems: Vec<serde_json::Value> = report
-            .problems
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "severity": if p.severity == Severity::Error { "error" } else { "warning" },
-                    "table": p.table, "row": p.row, "column": p.column, "message": p.message,
-                })
-            })
-            .collect();
-        let doc = serde_json::json!({"usable": usable, "summary": summary, "problems": problems});
+        // The same report document the rate-book upload answers, with the summary line.
+        let mut doc = crossdock_rating::books::report_json(&report);
+        doc["usable"] = serde_json::Value::from(usable);
+        doc["summary"] = serde_json::Value::from(summary);
         let _ = writeln!(out, "{doc}");
     } else {
         print_report(&report, &mut out);

@@ -916,31 +916,29 @@ async fn swaps_during_concurrent_quotes_never_fail_or_mix_books() {
     assert!(total > 20, "only {total} quotes ran during the swaps");
 }
 
+/// Publishes a renamed copy of the demo book and puts it in force; its id.
+async fn publish_and_activate(h: &Harness, name: &str) -> i64 {
+    let archive = pack_dir(&renamed_demo(name)).unwrap();
+    let (status, body, _) = call(&h.app, "POST", "/v1/rate-books", Some(&h.admin), archive).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = json(&body)["id"].as_i64().unwrap();
+    let (status, body, _) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/rate-books/{id}/activate"),
+        Some(&h.admin),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
+}
+
 async fn restart_keeps_the_active_book(database: Option<String>) {
     let dir = temp_dir("restart");
     let c = config(&dir, database);
     let h = harness_with(c.clone()).await;
-    let (_, body, _) = call(
-        &h.app,
-        "POST",
-        "/v1/rate-books",
-        Some(&h.admin),
-        pack_dir(&renamed_demo("demo-kept")).unwrap(),
-    )
-    .await;
-    let id = json(&body)["id"].as_i64().unwrap();
-    assert_eq!(
-        call(
-            &h.app,
-            "POST",
-            &format!("/v1/rate-books/{id}/activate"),
-            Some(&h.admin),
-            ""
-        )
-        .await
-        .0,
-        StatusCode::OK
-    );
+    let id = publish_and_activate(&h, "demo-kept").await;
     h.rt.stop().await;
     // A new server on the same database: same book in force, same keys.
     let rt = start(&c).await;
@@ -1245,27 +1243,7 @@ async fn a_rollback_to_a_book_that_no_longer_compiles_records_nothing() {
     let dir = temp_dir("rollback-first");
     let c = config(&dir, None);
     let h = harness_with(c.clone()).await;
-    let (_, body, _) = call(
-        &h.app,
-        "POST",
-        "/v1/rate-books",
-        Some(&h.admin),
-        pack_dir(&renamed_demo("demo-second")).unwrap(),
-    )
-    .await;
-    let second = json(&body)["id"].as_i64().unwrap();
-    assert_eq!(
-        call(
-            &h.app,
-            "POST",
-            &format!("/v1/rate-books/{second}/activate"),
-            Some(&h.admin),
-            ""
-        )
-        .await
-        .0,
-        StatusCode::OK
-    );
+    let second = publish_and_activate(&h, "demo-second").await;
     let admin = h.admin.clone();
     h.rt.stop().await;
     // Damage the first book's stored archive (keeping the size rule), then start afresh so
