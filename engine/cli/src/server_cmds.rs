@@ -42,22 +42,27 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-/// Logs to stderr: `RUST_LOG` if set, else the configured level; text or JSON lines.
-fn init_logs(config: &Config) {
+/// Logs to stderr: `RUST_LOG` if set, else the configured level; text or JSON lines. Lines
+/// are handed to a background writer thread (a request never waits on stderr); if it falls
+/// behind by more than its buffer, lines are dropped rather than requests slowed. Keep the
+/// guard alive while serving: dropping it flushes what is buffered.
+fn init_logs(config: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    use std::io::IsTerminal;
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal());
-    let _ = if config.log_format == "json" {
+    let installed = if config.log_format == "json" {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+    installed.ok().map(|()| guard)
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode, String> {
@@ -74,7 +79,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     if let Some(format) = args.log_format {
         config.log_format = format;
     }
-    init_logs(&config);
+    let _logs = init_logs(&config);
     runtime()?.block_on(crossdock::serve(config))?;
     Ok(ExitCode::SUCCESS)
 }
