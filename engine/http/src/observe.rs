@@ -39,57 +39,80 @@ fn next_request_id() -> String {
     )
 }
 
-/// The middleware: request id, timing, the log line and the request metrics.
-pub async fn observe(mut request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= REQUEST_ID_CHARS_MAX
-                && v.bytes().all(|b| b.is_ascii_graphic())
-        })
-        .map_or_else(next_request_id, str::to_owned);
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let key_slot = KeyForLog::default();
-    request.extensions_mut().insert(key_slot.clone());
-    let mut response = next.run(request).await;
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    let key = key_slot.0.lock().ok().and_then(|k| k.clone());
-    tracing::info!(
-        request_id = %id,
-        method = %method,
-        route = %route,
-        status,
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        key = key.as_deref().unwrap_or("-"),
-        "request"
-    );
+/// Request metrics by (method, route template, status): handles registered once per
+/// combination, so a request pays one map lookup, not the registry's label building.
+fn request_metrics(
+    method: &axum::http::Method,
+    route: &str,
+    status: u16,
+) -> (metrics::Counter, metrics::Histogram) {
+    static HANDLES: OnceLock<dashmap::DashMap<String, (metrics::Counter, metrics::Histogram)>> =
+        OnceLock::new();
+    let handles = HANDLES.get_or_init(dashmap::DashMap::new);
+    let key = format!("{method} {route} {status}");
+    if let Some(found) = handles.get(&key) {
+        return found.clone();
+    }
     let labels = [
-        ("route", route),
+        ("route", route.to_owned()),
         ("method", method.to_string()),
         ("status", status.to_string()),
     ];
-    metrics::counter!("crossdock_http_requests_total", &labels).increment(1);
-    metrics::histogram!("crossdock_http_request_duration_seconds", &labels[..2])
-        .record(elapsed.as_secs_f64());
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
+    let made = (
+        metrics::counter!("crossdock_http_requests_total", &labels),
+        metrics::histogram!("crossdock_http_request_duration_seconds", &labels[..2]),
+    );
+    handles.insert(key, made.clone());
+    made
 }
 
-/// The request's id, for handlers that log.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
+/// The middleware: request id, timing, the log line and the request metrics. The log line
+/// and its key slot cost nothing when `info` is filtered out.
+pub async fn observe(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= REQUEST_ID_CHARS_MAX
+                && v.as_bytes().iter().all(|b| b.is_ascii_graphic())
+        })
+        .cloned();
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let logging = tracing::enabled!(tracing::Level::INFO);
+    let key_slot = logging.then(|| {
+        let slot = KeyForLog::default();
+        request.extensions_mut().insert(slot.clone());
+        slot
+    });
+    let mut response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let id = given.unwrap_or_else(|| {
+        HeaderValue::from_str(&next_request_id())
+            .unwrap_or_else(|_| HeaderValue::from_static("req_unknown"))
+    });
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    if let Some(slot) = key_slot {
+        let key = slot.0.lock().ok().and_then(|k| k.clone());
+        tracing::info!(
+            request_id = id.to_str().unwrap_or("-"),
+            method = %method,
+            route,
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            key = key.as_deref().unwrap_or("-"),
+            "request"
+        );
+    }
+    let (requests, duration) = request_metrics(&method, route, status);
+    requests.increment(1);
+    duration.record(elapsed.as_secs_f64());
+    response.headers_mut().insert("x-request-id", id);
+    response
+}
 
 /// Latency buckets, in seconds, for every histogram: microsecond quotes to minute uploads.
 const BUCKETS_S: [f64; 16] = [
