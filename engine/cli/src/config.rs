@@ -46,6 +46,8 @@ pub struct Config {
     pub log_format: String,
     /// A `tracing` filter (`info`, `crossdock_rating=debug,info`); `RUST_LOG` wins.
     pub log_level: String,
+    /// One log line per request (method, route, status, time, key id, request id).
+    pub access_log: bool,
 }
 
 impl Default for Config {
@@ -66,6 +68,7 @@ impl Default for Config {
             postgres_connections: 8,
             log_format: "text".into(),
             log_level: "info".into(),
+            access_log: false,
         }
     }
 }
@@ -95,10 +98,11 @@ pub struct FileConfig {
     postgres_connections: Option<usize>,
     log_format: Option<String>,
     log_level: Option<String>,
+    access_log: Option<bool>,
 }
 
 /// The keys, for the environment layer (`CROSSDOCK_` + the key in capitals).
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 22] = [
     "listen",
     "data_dir",
     "database",
@@ -120,6 +124,7 @@ const KEYS: [&str; 21] = [
     "postgres_connections",
     "log_format",
     "log_level",
+    "access_log",
 ];
 
 impl Config {
@@ -191,6 +196,7 @@ impl Config {
             rate_limit_per_s => self.rate_limit_per_s,
             rate_limit_burst => self.rate_limit_burst,
             postgres_connections => self.postgres_connections,
+            access_log => self.access_log,
         );
         if let Some(v) = f.key_cache_ttl_s {
             self.key_cache_ttl = Duration::from_secs(v);

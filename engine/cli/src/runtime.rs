@@ -64,6 +64,7 @@ pub async fn open_db(config: &Config) -> Result<Db, String> {
 impl Runtime {
     pub async fn start(config: &Config, clock: Arc<dyn Clock>) -> Result<Runtime, String> {
         crossdock_http::observe::prometheus();
+        crossdock_http::observe::set_access_log(config.access_log);
         let db = open_db(config).await?;
         db.listen().map_err(|e| e.to_string())?;
         let mut relay = Relay::new(

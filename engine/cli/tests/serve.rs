@@ -237,6 +237,7 @@ fn serve_works_from_any_directory_and_logs_requests_as_json_without_secrets() {
                 "json",
             ])
             .env("RUST_LOG", "info")
+            .env("CROSSDOCK_ACCESS_LOG", "true")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -229,13 +229,19 @@ impl RateLimiter {
         }
         let (rate, burst) = (f64::from(self.rate_per_s), f64::from(self.burst));
         let now = Instant::now();
-        if self.buckets.len() > BUCKETS_MAX {
-            self.buckets.clear();
-        }
-        let mut bucket = self.buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: burst,
-            at: now,
-        });
+        let mut bucket = match self.buckets.get_mut(key) {
+            Some(bucket) => bucket,
+            None => {
+                // Only a new key can grow the map: count it (which locks every shard) then.
+                if self.buckets.len() > BUCKETS_MAX {
+                    self.buckets.clear();
+                }
+                self.buckets.entry(key.to_owned()).or_insert(Bucket {
+                    tokens: burst,
+                    at: now,
+                })
+            }
+        };
         let refill = now.duration_since(bucket.at).as_secs_f64() * rate;
         bucket.tokens = (bucket.tokens + refill).min(burst);
         bucket.at = now;
