@@ -7,7 +7,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
-use crossdock_http::{ApiError, ErrorBody, ListParams, Page, Principal, Role, encode_cursor, json};
+use crossdock_http::{
+    ApiError, ErrorBody, ListParams, Page, Principal, Role, encode_cursor, json, rfc3339,
+};
 use serde::Serialize;
 
 /// A stored rate book.
@@ -18,8 +20,8 @@ pub struct BookView {
     label: String,
     content_hash: String,
     uploaded_by: String,
-    /// Unix seconds.
-    uploaded_at: i64,
+    /// RFC 3339, UTC.
+    uploaded_at: String,
     size_bytes: i64,
     /// Whether it is the tenant's book in force.
     active: bool,
@@ -36,7 +38,7 @@ fn view(record: &BookRecord, active: Option<BookId>) -> BookView {
         label: record.label.clone(),
         content_hash: record.content_hash.clone(),
         uploaded_by: record.uploaded_by.clone(),
-        uploaded_at: record.uploaded_at,
+        uploaded_at: rfc3339(record.uploaded_at),
         size_bytes: record.size_bytes,
         active: active == Some(record.id),
         report: None,
@@ -238,8 +240,8 @@ pub(crate) async fn rollback_book(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     id: i64,
-    /// Unix seconds.
-    at: i64,
+    /// RFC 3339, UTC.
+    at: String,
     actor: String,
     /// publish, activate or rollback.
     action: &'static str,
@@ -259,7 +261,7 @@ pub struct AuditPage {
 fn audit_view(e: &AuditEntry) -> AuditView {
     AuditView {
         id: e.id,
-        at: e.at,
+        at: rfc3339(e.at),
         actor: e.actor.clone(),
         action: e.action.as_str(),
         from: e.from_book.map(|b| b.0),
