@@ -1221,7 +1221,9 @@ fn search_single_bit_flips_for_decoder_panics() {
                     found += 1;
                     eprintln!("{} byte {offset} bit {bit}: {panic}", file.name);
                     assert!(
-                        DECODER_PANICS.iter().any(|(_, _, _, place)| panic.contains(place)),
+                        DECODER_PANICS
+                            .iter()
+                            .any(|(_, _, _, place)| panic.contains(place)),
                         "{} byte {offset} bit {bit} panics at a place DECODER_PANICS does not list: {panic}",
                         file.name
                     );
