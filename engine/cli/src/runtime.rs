@@ -27,6 +27,7 @@ pub struct Runtime {
     pub router: axum::Router,
     pub openapi: utoipa::openapi::OpenApi,
     relay: Option<RelayHandle>,
+    upkeep: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -119,7 +120,10 @@ impl Runtime {
             auth: identity.clone(),
             limiter: RateLimiter::new(config.rate_limit_per_s, config.rate_limit_burst),
             operator_tenant: Some(default_tenant),
+            idempotency: Some(db.clone()),
+            clock: clock.clone(),
         });
+        let upkeep = tokio::spawn(prune_idempotency(db.clone(), clock.clone()));
         let (router, openapi) = crossdock_http::app(edge, components);
         Ok(Runtime {
             db,
@@ -129,15 +133,39 @@ impl Runtime {
             router,
             openapi,
             relay: Some(relay.spawn()),
+            upkeep: Some(upkeep),
         })
     }
 
     /// Stops the relay and closes the database (SQLite's WAL is checkpointed).
     pub async fn stop(mut self) {
+        if let Some(upkeep) = self.upkeep.take() {
+            upkeep.abort();
+        }
         if let Some(relay) = self.relay.take() {
             relay.stop().await;
         }
         self.db.close().await;
+    }
+}
+
+/// How often kept `Idempotency-Key` answers past their time are deleted.
+const IDEMPOTENCY_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Deletes kept `Idempotency-Key` answers older than `crossdock_http::idempotency::KEEP_S`,
+/// every [`IDEMPOTENCY_PRUNE_EVERY`], for as long as the runtime runs.
+async fn prune_idempotency(db: crossdock_db::Db, clock: Arc<dyn Clock>) {
+    loop {
+        tokio::time::sleep(IDEMPOTENCY_PRUNE_EVERY).await;
+        let before = clock.now_unix() - crossdock_http::idempotency::KEEP_S;
+        match db
+            .write(move |tx| crossdock_db::idempotency::prune(tx, before))
+            .await
+        {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "idempotency answers pruned"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "idempotency answers could not be pruned"),
+        }
     }
 }
 

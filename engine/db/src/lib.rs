@@ -30,6 +30,7 @@
 //!   bug; its transaction rolls back and its caller gets [`DbError::Unavailable`].
 
 mod error;
+pub mod idempotency;
 mod migrate;
 pub mod outbox;
 mod pool;
@@ -130,6 +131,8 @@ struct Inner {
     /// Woken after every commit that wrote to the outbox (and, on PostgreSQL, by other
     /// processes' notifications): the relay waits on it.
     wake: Arc<Notify>,
+    /// In-transaction handlers by topic ([`Db::on_emit`]).
+    hooks: std::sync::RwLock<outbox::Hooks>,
 }
 
 enum Backend {
@@ -161,6 +164,7 @@ impl Db {
             inner: Arc::new(Inner {
                 backend,
                 wake: Arc::new(Notify::new()),
+                hooks: std::sync::RwLock::new(Arc::new(Vec::new())),
             }),
         })
     }
@@ -182,20 +186,24 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
     {
+        let hooks = self.hooks();
         let outcome = match &self.inner.backend {
             Backend::Sqlite { writer, .. } => {
                 writer
                     .run(move |conn| {
                         let tx = conn
                             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                        Ok(finish(Tx::sqlite(tx), script))
+                        let mut tx = Tx::sqlite(tx);
+                        tx.hooks = hooks;
+                        Ok(finish(tx, script))
                     })
                     .await
             }
             Backend::Postgres { pool, .. } => {
                 pool.run(move |client| {
-                    let tx = client.transaction()?;
-                    Ok(finish(Tx::postgres(tx), script))
+                    let mut tx = Tx::postgres(client.transaction()?);
+                    tx.hooks = hooks;
+                    Ok(finish(tx, script))
                 })
                 .await
             }
@@ -205,6 +213,25 @@ impl Db {
             self.inner.wake.notify_one();
         }
         Ok(result)
+    }
+
+    /// Registers `handler` to run inside every write transaction that emits `topic`, after
+    /// the event is written and before the commit (see [`outbox::InTxHandler`]). Register
+    /// before serving: transactions already running keep the handlers they started with.
+    pub fn on_emit(&self, topic: &str, handler: outbox::InTxHandler) {
+        let mut hooks = self
+            .inner
+            .hooks
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut next: Vec<(String, outbox::InTxHandler)> = hooks.iter().cloned().collect();
+        next.push((topic.to_owned(), handler));
+        *hooks = Arc::new(next);
+    }
+
+    fn hooks(&self) -> Option<outbox::Hooks> {
+        let hooks = self.inner.hooks.read().ok()?;
+        (!hooks.is_empty()).then(|| hooks.clone())
     }
 
     /// Runs `script` in one read transaction (a consistent snapshot). On SQLite it runs on

@@ -74,14 +74,26 @@ impl Migrations {
 /// The outbox's own track (`db_outbox`, `db_cursors`).
 pub const OUTBOX: Migrations = Migrations {
     component: "db",
-    sqlite: &[Migration {
-        version: 1,
-        sql: include_str!("migrations/sqlite/0001_outbox.sql"),
-    }],
-    postgres: &[Migration {
-        version: 1,
-        sql: include_str!("migrations/postgres/0001_outbox.sql"),
-    }],
+    sqlite: &[
+        Migration {
+            version: 1,
+            sql: include_str!("migrations/sqlite/0001_outbox.sql"),
+        },
+        Migration {
+            version: 2,
+            sql: include_str!("migrations/sqlite/0002_idempotency.sql"),
+        },
+    ],
+    postgres: &[
+        Migration {
+            version: 1,
+            sql: include_str!("migrations/postgres/0001_outbox.sql"),
+        },
+        Migration {
+            version: 2,
+            sql: include_str!("migrations/postgres/0002_idempotency.sql"),
+        },
+    ],
 };
 
 const CREATE_DB_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS db_migrations (\

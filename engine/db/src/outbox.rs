@@ -113,9 +113,25 @@ impl Tx<'_> {
             self.execute("SELECT pg_notify($1, '')", &[&NOTIFY_CHANNEL])?;
         }
         self.emitted = true;
+        if let Some(hooks) = self.hooks.clone() {
+            for (topic, handler) in hooks.iter() {
+                if topic == event.topic {
+                    handler(self, event)?;
+                }
+            }
+        }
         Ok(seq)
     }
 }
+
+/// A handler that runs inside the transaction that emits its topic, before it commits: its
+/// writes commit with the change or not at all, and an `Err` refuses the change. For the
+/// few effects that must be in the same transaction as their cause (a label with its
+/// shipment, a credit check with its charge); everything else consumes through the relay.
+pub type InTxHandler = Arc<dyn Fn(&mut Tx<'_>, &Emit<'_>) -> Result<(), DbError> + Send + Sync>;
+
+/// The in-transaction handlers of a database, by topic.
+pub type Hooks = Arc<Vec<(String, InTxHandler)>>;
 
 const COLUMNS: &str = "seq, txid, component, tenant_id, topic, version, payload, created_at";
 

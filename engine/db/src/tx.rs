@@ -141,6 +141,8 @@ pub struct Tx<'a> {
     pub(crate) inner: Inner<'a>,
     /// Whether this transaction wrote to the outbox: the relay is woken after its commit.
     pub(crate) emitted: bool,
+    /// Handlers that run inside an emitting transaction ([`crate::Db::on_emit`]).
+    pub(crate) hooks: Option<crate::outbox::Hooks>,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -179,6 +181,7 @@ impl<'a> Tx<'a> {
         Tx {
             inner: Inner::Sqlite(tx),
             emitted: false,
+            hooks: None,
         }
     }
 
@@ -186,6 +189,7 @@ impl<'a> Tx<'a> {
         Tx {
             inner: Inner::Postgres(tx),
             emitted: false,
+            hooks: None,
         }
     }
 

@@ -16,9 +16,11 @@
 //! `crossdock-db` only for the types a component hands over (migrations, subscriptions).
 
 mod error;
+pub mod idempotency;
 pub mod list;
 pub mod observe;
 mod principal;
+pub mod seams;
 
 pub use error::{ApiError, ErrorBody, INTERNAL_MESSAGE, Problem, json};
 pub use list::{ListParams, Page, PageRequest, encode_cursor};
@@ -113,8 +115,7 @@ pub fn app(edge: Arc<Edge>, components: Vec<Component>) -> (Router, utoipa::open
             }),
         )
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(observe::observe))
-        .layer(axum::Extension(edge));
+        .layer(observe::EdgeLayer::new(edge));
     (router, doc)
 }
 
@@ -223,4 +224,31 @@ mod tests {
         assert_eq!(super::rfc3339(1_795_508_100), "2026-11-24T08:15:00Z");
         assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
+}
+
+/// Random bytes in a resource id: 120 bits (api-conventions.md asks ≥ 80).
+const ID_RANDOM_BYTES: usize = 15;
+
+/// A new opaque resource id, `{prefix}_` and 24 lower-case base32 characters of 120 random
+/// bits from the operating system (`ord_…`, `shp_…`): unguessable and never reused.
+pub fn new_id(prefix: &str) -> Result<String, ApiError> {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut bytes = [0u8; ID_RANDOM_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
+    let mut id = String::with_capacity(prefix.len() + 1 + ID_RANDOM_BYTES * 8 / 5);
+    id.push_str(prefix);
+    id.push('_');
+    // 15 bytes are 120 bits: 24 groups of 5.
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for b in bytes {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            id.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
+        }
+    }
+    debug_assert_eq!(bits, 0);
+    Ok(id)
 }

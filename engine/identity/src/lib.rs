@@ -198,6 +198,14 @@ impl Identity {
 
     /// [`Identity::verify_key_uncached`] through the cache. When a busy key's entry
     /// expires, one caller asks the database while the others keep the cached answer.
+    /// The cached answer for a presented key while it is fresh; `None` when the database
+    /// must be asked (not cached, or expired).
+    pub fn cached_key(&self, presented: &str) -> Option<Option<KeyRecord>> {
+        let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        let entry = self.cache.get(&digest)?;
+        (entry.0.elapsed() < self.ttl).then(|| entry.1.clone())
+    }
+
     pub async fn verify_key(&self, presented: &str) -> Result<Option<KeyRecord>, IdentityError> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         if let Some(mut entry) = self.cache.get_mut(&digest) {
@@ -317,12 +325,21 @@ impl Authenticator for Identity {
     ) -> BoxFuture<'a, Result<Option<Principal>, ApiError>> {
         Box::pin(async move {
             let record = self.verify_key(presented).await.map_err(ApiError::from)?;
-            Ok(record.map(|r| Principal {
-                key_id: r.id.0,
-                tenant: r.tenant,
-                customer: r.customer,
-                roles: r.roles,
-            }))
+            Ok(record.map(principal_of))
         })
+    }
+
+    fn verify_cached(&self, presented: &str) -> Option<Option<Principal>> {
+        self.cached_key(presented)
+            .map(|record| record.map(principal_of))
+    }
+}
+
+fn principal_of(r: KeyRecord) -> Principal {
+    Principal {
+        key_id: r.id.0,
+        tenant: r.tenant,
+        customer: r.customer,
+        roles: r.roles,
     }
 }
