@@ -1,0 +1,32 @@
+//! # crossdock-refdata: reference data and the standard algorithms around it
+//!
+//! The facts about the world that orders, labels, tracking and manifests check against,
+//! none of which crossdock made up: how each region writes its postcodes and which address
+//! fields it requires.
+//!
+//! - [`country()`]: the address rules of 252 regions (libaddressinput): name in capitals,
+//!   required fields, the postcode pattern (matched whole) with its examples, and the
+//!   sentence a problem shows when a postcode does not match.
+//!
+//! ## What it is not
+//!
+//! It is pure: it reads no files, opens no sockets, has no clock, threads or async, and
+//! knows nothing of JSON, SQL or HTTP. The data is compiled into the crate
+//! (`include_str!` of the files under `data/`, each saying where it came from) and parsed
+//! once, on first use, behind a `LazyLock`. It does not decide what a problem *is* —
+//! whether a missing postcode is `REQUIRED` or a postcode check is skipped — only what the
+//! data says; the components own their rules and codes.
+//! It issues no numbers either: keeping a sequence is storage's business; this crate only
+//! formats and checks the number a sequence gave.
+//!
+//! ## Inputs and panics
+//!
+//! Functions take what callers hold (`&str`) and answer values: `bool`, an enum, an
+//! `Option`, or a `Result` whose error says which part is wrong. None panics on any input.
+//! Parsing the embedded data panics on the first use if a file is malformed; that is a
+//! bug of this crate that its tests rule out (every file is parsed and checked by them).
+
+mod country;
+mod tsv;
+
+pub use country::{Country, countries, country};
