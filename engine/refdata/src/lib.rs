@@ -2,11 +2,13 @@
 //!
 //! The facts about the world that orders, labels, tracking and manifests check against,
 //! none of which crossdock made up: how each region writes its postcodes and which address
-//! fields it requires.
+//! fields it requires and which codes the Harmonized System 2022 has.
 //!
 //! - [`country()`]: the address rules of 252 regions (libaddressinput): name in capitals,
 //!   required fields, the postcode pattern (matched whole) with its examples, and the
 //!   sentence a problem shows when a postcode does not match.
+//! - [`hs_known`], [`hs_description`], [`hs_normalise`]: HS 2022 chapters, headings and
+//!   6-digit subheadings, for orders-labels.md's `HS_UNKNOWN`.
 //!
 //! ## What it is not
 //!
@@ -27,6 +29,8 @@
 //! bug of this crate that its tests rule out (every file is parsed and checked by them).
 
 mod country;
+mod hs;
 mod tsv;
 
 pub use country::{Country, countries, country};
+pub use hs::{HsCheck, HsLevel, hs_codes, hs_description, hs_known, hs_normalise};
