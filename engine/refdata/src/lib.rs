@@ -2,13 +2,16 @@
 //!
 //! The facts about the world that orders, labels, tracking and manifests check against,
 //! none of which crossdock made up: how each region writes its postcodes and which address
-//! fields it requires and which codes the Harmonized System 2022 has.
+//! fields it requires, which codes the Harmonized System 2022 has, and how S10, Luhn and
+//! mod-7 check digits are computed.
 //!
 //! - [`country()`]: the address rules of 252 regions (libaddressinput): name in capitals,
 //!   required fields, the postcode pattern (matched whole) with its examples, and the
 //!   sentence a problem shows when a postcode does not match.
 //! - [`hs_known`], [`hs_description`], [`hs_normalise`]: HS 2022 chapters, headings and
 //!   6-digit subheadings, for orders-labels.md's `HS_UNKNOWN`.
+//! - [`luhn_check_digit`], [`s10_check_digit`], [`mod7_check_digit`], [`mawb_valid`]: the
+//!   check digits themselves.
 //!
 //! ## What it is not
 //!
@@ -28,9 +31,13 @@
 //! Parsing the embedded data panics on the first use if a file is malformed; that is a
 //! bug of this crate that its tests rule out (every file is parsed and checked by them).
 
+mod check_digit;
 mod country;
 mod hs;
 mod tsv;
 
+pub use check_digit::{
+    S10_WEIGHTS, luhn_check_digit, luhn_valid, mawb_valid, mod7_check_digit, s10_check_digit,
+};
 pub use country::{Country, countries, country};
 pub use hs::{HsCheck, HsLevel, hs_codes, hs_description, hs_known, hs_normalise};
