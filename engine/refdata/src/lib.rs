@@ -2,14 +2,17 @@
 //!
 //! The facts about the world that orders, labels, tracking and manifests check against,
 //! none of which crossdock made up: how each region writes its postcodes and which address
-//! fields it requires, which codes the Harmonized System 2022 has, and how S10, Luhn and
-//! mod-7 check digits are computed.
+//! fields it requires, which codes the Harmonized System 2022 has, which countries' postal
+//! operators issue UPU S10 numbers, and how S10, Luhn and mod-7 check digits are computed.
 //!
 //! - [`country()`]: the address rules of 252 regions (libaddressinput): name in capitals,
 //!   required fields, the postcode pattern (matched whole) with its examples, and the
 //!   sentence a problem shows when a postcode does not match.
 //! - [`hs_known`], [`hs_description`], [`hs_normalise`]: HS 2022 chapters, headings and
 //!   6-digit subheadings, for orders-labels.md's `HS_UNKNOWN`.
+//! - [`s10_check`], [`format_s10`], [`s10_country_ok`]: UPU S10 item numbers
+//!   (`RB123456785GB`); [`internal_check`], [`format_internal`]: crossdock's own numbers
+//!   (`CD00000000018`), orders-labels.md's "Tracking numbers".
 //! - [`luhn_check_digit`], [`s10_check_digit`], [`mod7_check_digit`], [`mawb_valid`]: the
 //!   check digits themselves.
 //!
@@ -34,6 +37,7 @@
 mod check_digit;
 mod country;
 mod hs;
+mod tracking;
 mod tsv;
 
 pub use check_digit::{
@@ -41,3 +45,9 @@ pub use check_digit::{
 };
 pub use country::{Country, countries, country};
 pub use hs::{HsCheck, HsLevel, hs_codes, hs_description, hs_known, hs_normalise};
+pub use tracking::{
+    INSTALLATION_PREFIX, INTERNAL_SERIAL_MAX, InternalError, InternalNumber, S10_SERIAL_MAX,
+    S10Country, S10Error, S10Number, format_internal, format_s10, internal_check,
+    internal_prefix_valid, s10_check, s10_countries, s10_country, s10_country_ok,
+    s10_indicator_issuable, s10_valid,
+};
