@@ -20,10 +20,10 @@
 //!
 //! It is pure: it reads no files, opens no sockets, has no clock, threads or async, and
 //! knows nothing of JSON, SQL or HTTP. The data is compiled into the crate
-//! (`include_str!` of the files under `data/`, each saying where it came from) and parsed
-//! once, on first use, behind a `LazyLock`. It does not decide what a problem *is* —
-//! whether a missing postcode is `REQUIRED` or a postcode check is skipped — only what the
-//! data says; the components own their rules and codes.
+//! (`include_str!` of the files under `data/`, whose sources, derivations and licences
+//! `data/README.md` states) and parsed once, on first use, behind a `LazyLock`. It does not
+//! decide what a problem *is* — whether a missing postcode is `REQUIRED` or a postcode
+//! check is skipped — only what the data says; the components own their rules and codes.
 //! It issues no numbers either: keeping a sequence is storage's business; this crate only
 //! formats and checks the number a sequence gave.
 //!
