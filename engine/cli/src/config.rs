@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every component this build has, in start order.
-pub const COMPONENTS: [&str; 2] = ["identity", "rating"];
+pub const COMPONENTS: [&str; 3] = ["identity", "rating", "orders"];
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -48,6 +48,9 @@ pub struct Config {
     pub log_level: String,
     /// One log line per request (method, route, status, time, key id, request id).
     pub access_log: bool,
+    /// US dollars per SDR, for customs values when the pricing book has no `XDR` rate
+    /// (orders-labels.md); decimal text.
+    pub usd_per_sdr: String,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             log_format: "text".into(),
             log_level: "info".into(),
             access_log: false,
+            usd_per_sdr: "1.36".into(),
         }
     }
 }
@@ -99,10 +103,11 @@ pub struct FileConfig {
     log_format: Option<String>,
     log_level: Option<String>,
     access_log: Option<bool>,
+    usd_per_sdr: Option<toml::Value>,
 }
 
 /// The keys, for the environment layer (`CROSSDOCK_` + the key in capitals).
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 23] = [
     "listen",
     "data_dir",
     "database",
@@ -125,6 +130,7 @@ const KEYS: [&str; 22] = [
     "log_format",
     "log_level",
     "access_log",
+    "usd_per_sdr",
 ];
 
 impl Config {
@@ -218,6 +224,22 @@ impl Config {
         }
         if let Some(v) = f.log_level {
             self.log_level = v;
+        }
+        if let Some(v) = f.usd_per_sdr {
+            let text = match &v {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(n) => n.to_string(),
+                toml::Value::Float(x) => x.to_string(),
+                _ => String::new(),
+            };
+            let ok = rust_decimal::Decimal::from_str_exact(text.trim())
+                .is_ok_and(|d| d > rust_decimal::Decimal::ZERO);
+            if !ok {
+                return Err(format!(
+                    "usd_per_sdr {text:?} is not a decimal above 0, such as \"1.36\""
+                ));
+            }
+            self.usd_per_sdr = text.trim().to_owned();
         }
         self.rating.data_dir = self.data_dir.clone();
         Ok(())

@@ -14,6 +14,7 @@ use crossdock_db::outbox::{Relay, RelayHandle, RelayOptions};
 use crossdock_db::{Db, DbOptions};
 use crossdock_http::{Clock, Component, Edge, RateLimiter, TenantId};
 use crossdock_identity::Identity;
+use crossdock_orders::{Orders, OrdersConfig};
 use crossdock_rating::Rating;
 use std::sync::Arc;
 
@@ -56,6 +57,7 @@ pub async fn open_db(config: &Config) -> Result<Db, String> {
     db.migrate(&[
         &crossdock_identity::MIGRATIONS,
         &crossdock_rating::MIGRATIONS,
+        &crossdock_orders::MIGRATIONS,
     ])
     .await
     .map_err(|e| e.to_string())?;
@@ -99,7 +101,9 @@ impl Runtime {
             });
         }
         let mut rating = None;
-        if config.serves("rating") {
+        // Orders price through rating's seam, so a process serving orders runs rating's
+        // live books too (its routes only when it serves rating).
+        if config.serves("rating") || config.serves("orders") {
             let r = Arc::new(Rating::new(
                 db.clone(),
                 clock.clone(),
@@ -113,8 +117,23 @@ impl Runtime {
             for s in component.subscriptions.iter().cloned() {
                 relay.subscribe(s);
             }
-            components.push(component);
+            if config.serves("rating") {
+                components.push(component);
+            }
             rating = Some(r);
+        }
+        if config.serves("orders")
+            && let Some(r) = &rating
+        {
+            let orders = Arc::new(Orders::new(
+                db.clone(),
+                clock.clone(),
+                r.clone(),
+                OrdersConfig {
+                    usd_per_sdr: config.usd_per_sdr.clone(),
+                },
+            ));
+            components.push(orders.component());
         }
         let edge = Arc::new(Edge {
             auth: identity.clone(),

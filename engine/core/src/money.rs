@@ -384,6 +384,9 @@ const ISO_4217: &[(&str, u8)] = &[
     ("XAF", 0),
     ("XCD", 2),
     ("XCG", 2),
+    // The IMF's Special Drawing Right: not a currency anyone pays in, but books may give
+    // its rate (orders-labels.md: a customs value in SDR). ISO 4217 names no minor unit.
+    ("XDR", 2),
     ("XOF", 0),
     ("XPF", 0),
     ("YER", 2),

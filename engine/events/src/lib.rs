@@ -79,6 +79,61 @@ impl Event for KeyRevoked {
     const PRODUCER: &'static str = "identity";
 }
 
+/// What every shipment event carries (orders-labels.md, "Events and roles"): the event's
+/// public id, the shipment after the change as the API answers it, and for a relabel the
+/// segment issued. The shipment stays JSON here: its shape is the API's, owned by the
+/// orders component, and consumers read the fields they need.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ShipmentChange {
+    /// `evt_…`, the id `GET /v1/events` and webhooks give it.
+    pub event_id: String,
+    pub customer: String,
+    pub shipment: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u32>,
+}
+
+macro_rules! shipment_event {
+    ($name:ident, $topic:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub ShipmentChange);
+
+        impl Event for $name {
+            const TOPIC: &'static str = $topic;
+            const VERSION: i64 = 1;
+            const PRODUCER: &'static str = "orders";
+        }
+    };
+}
+
+shipment_event!(
+    ShipmentCreated,
+    "shipment.created",
+    "`shipment.created` v1: an order was shipped; segment 1 is issued."
+);
+shipment_event!(
+    ShipmentHandedOver,
+    "shipment.handed_over",
+    "`shipment.handed_over` v1: the parcel left the shipper for the first carrier."
+);
+shipment_event!(
+    ShipmentVoided,
+    "shipment.voided",
+    "`shipment.voided` v1: the shipment was voided; its numbers are never reissued."
+);
+shipment_event!(
+    ShipmentRelabelled,
+    "shipment.relabelled",
+    "`shipment.relabelled` v1: segment `seq` was issued."
+);
+shipment_event!(
+    ShipmentRepriced,
+    "shipment.repriced",
+    "`shipment.repriced` v1: a weighed parcel was priced again."
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

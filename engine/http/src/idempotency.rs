@@ -115,7 +115,9 @@ where
     let response = call(&mut inner, Request::from_parts(parts, Body::from(bytes))).await;
     let (mut parts, body) = response.into_parts();
     // Our own handlers made this answer in memory: reading it whole costs no more.
-    let answer = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let answer = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let status = parts.status.as_u16();
     let is_final = status < 500 && status != 429;
     let keep = is_final && answer.len() <= ANSWER_BYTES_MAX;

@@ -17,8 +17,8 @@ pub trait Pricing: Send + Sync + 'static {
 pub struct PriceAsk<'a> {
     pub tenant: TenantId,
     pub customer: Option<&'a str>,
-    /// The request as `POST /v1/quotes` takes it.
-    pub request: &'a str,
+    /// The request as `POST /v1/quotes` takes it; without `currency`, the book's base.
+    pub request: &'a serde_json::Value,
     /// US dollars per SDR, for the declared value in SDR when the book has no `XDR` rate.
     pub usd_per_sdr: &'a str,
 }

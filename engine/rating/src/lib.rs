@@ -26,6 +26,7 @@ mod http;
 mod live;
 pub mod metrics;
 pub mod model;
+mod pricing;
 mod store;
 
 pub use error::RatingError;

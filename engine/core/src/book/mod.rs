@@ -184,6 +184,33 @@ impl Book {
         self.fx.id(currency).is_some()
     }
 
+    /// The zone of `service`'s chart for the request's destination (the longest matching
+    /// postcode prefix, else the country, else the chart's `*` rows), as pricing finds it.
+    pub fn zone_of(&self, service: u32, req: &crate::Request) -> Option<&str> {
+        let chart = &self.charts[self.services.get(service as usize)?.chart as usize];
+        let pc = req.dest_postcode.as_ref();
+        let hit = chart
+            .by_country
+            .get(&req.dest_country)
+            .and_then(|cz| cz.lookup(pc))
+            .or_else(|| chart.any_country.as_ref().and_then(|a| a.lookup(pc)))?;
+        chart.zones.get(hit.zone as usize).map(|z| &**z)
+    }
+
+    /// `amount` of `from` in `to` at the book's fx rates, unrounded (for thresholds such as
+    /// the CN 22's 300 SDR, compared before any rounding). `None` when either currency has
+    /// no rate.
+    pub fn convert_unrounded(
+        &self,
+        amount: Decimal,
+        from: Currency,
+        to: Currency,
+    ) -> Option<Decimal> {
+        let from = self.fx.per_base(self.fx.id(from)?);
+        let to = self.fx.per_base(self.fx.id(to)?);
+        amount.checked_mul(to)?.checked_div(from)
+    }
+
     pub fn segments(&self, service: u32) -> impl Iterator<Item = &Segment> {
         self.segments.iter().filter(move |s| s.service == service)
     }

@@ -1,0 +1,827 @@
+//! Orders, shipments and numbers through the whole runtime in-process (orders-labels.md):
+//! the contract's rules table-driven, shipments compared with `POST /v1/quotes`, tenant
+//! and customer walls, `Idempotency-Key`, numbers checked by an independent S10 and Luhn
+//! computation written here from the standard, not from the code under test.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use crossdock::{Config, Runtime};
+use crossdock_http::{Clock, Role};
+use crossdock_identity::NewKey;
+use crossdock_rating::RatingConfig;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+/// 2026-11-24 00:00 UTC.
+struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now_unix(&self) -> i64 {
+        1_795_478_400
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "crossdock-orders-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct H {
+    _rt: Runtime,
+    app: Router,
+    /// Tenant "default": admin + operator.
+    admin: String,
+    /// Tenant "default", customer "acme", shipper.
+    acme: String,
+    /// Tenant "default", customer "zeta", shipper.
+    zeta: String,
+    /// Tenant "other": admin.
+    other: String,
+}
+
+async fn key(rt: &Runtime, tenant: &str, roles: Vec<Role>, customer: Option<&str>) -> String {
+    let t = rt.identity.ensure_tenant(tenant).await.unwrap();
+    rt.identity
+        .create_key(NewKey {
+            tenant: t,
+            customer: customer.map(String::from),
+            roles,
+            label: "t".into(),
+        })
+        .await
+        .unwrap()
+        .secret
+}
+
+async fn harness_on(database: Option<String>) -> H {
+    let dir = temp_dir("h");
+    let config = Config {
+        data_dir: dir.clone(),
+        database,
+        default_book: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rate-tables/demo")),
+        rate_limit_per_s: 0,
+        rating: RatingConfig {
+            data_dir: dir,
+            isolate_checks: false,
+            ..RatingConfig::default()
+        },
+        ..Config::default()
+    };
+    let rt = Runtime::start(&config, Arc::new(FixedClock))
+        .await
+        .expect("starts");
+    let admin = key(&rt, "default", vec![Role::Admin, Role::Operator], None).await;
+    let acme = key(&rt, "default", vec![Role::Shipper], Some("acme")).await;
+    let zeta = key(&rt, "default", vec![Role::Shipper], Some("zeta")).await;
+    let other = key(&rt, "other", vec![Role::Admin, Role::Operator], None).await;
+    H {
+        app: rt.router.clone(),
+        _rt: rt,
+        admin,
+        acme,
+        zeta,
+        other,
+    }
+}
+
+async fn harness() -> H {
+    harness_on(None).await
+}
+
+async fn call_with(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    key: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, Value, Vec<(String, String)>) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("Authorization", format!("Bearer {key}"));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, value, headers)
+}
+
+async fn call(app: &Router, method: &str, uri: &str, key: &str, body: &str) -> (StatusCode, Value) {
+    let (s, v, _) = call_with(app, method, uri, key, body, &[]).await;
+    (s, v)
+}
+
+/// The contract's example order.
+fn order(reference: &str) -> Value {
+    json!({"reference": reference,
+     "shipper": {"name": "Li Wei", "line1": "18 Keji Rd", "city": "Shenzhen", "region": "Guangdong", "postcode": "518000", "country": "CN"},
+     "recipient": {"name": "Anna Schmidt", "line1": "Invalidenstr. 116", "city": "Berlin", "postcode": "10115", "country": "DE"},
+     "parcel": {"weight_g": 700, "length_mm": 300, "width_mm": 200, "height_mm": 100},
+     "declared_value": {"amount": "45.00", "currency": "EUR"},
+     "contents": [{"description": "Phone case", "hs_code": "392690", "quantity": 2, "value": "45.00", "origin_country": "CN"}],
+     "routing": {"strategy": "cheapest", "require": {"tracked": true}, "service": null, "currency": "EUR"}})
+}
+
+/// UPU S10 check digit, from the standard: weights 8 6 4 2 3 5 9 7, 11 − sum mod 11,
+/// 10 → 0, 11 → 5.
+fn s10_digit(serial: &str) -> u32 {
+    let sum: u32 = serial
+        .chars()
+        .zip([8, 6, 4, 2, 3, 5, 9, 7])
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    match 11 - sum % 11 {
+        10 => 0,
+        11 => 5,
+        c => c,
+    }
+}
+
+/// Luhn check digit over `digits`.
+fn luhn_digit(digits: &str) -> u32 {
+    let sum: u32 = digits
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let d = c.to_digit(10).unwrap();
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+fn internal_ok(number: &str) -> bool {
+    let (prefix, rest) = number.split_at(number.len() - 11);
+    prefix.len() >= 2
+        && prefix.chars().all(|c| c.is_ascii_uppercase())
+        && rest[..10].chars().all(|c| c.is_ascii_digit())
+        && rest[10..].parse::<u32>().ok() == Some(luhn_digit(&rest[..10]))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_is_created_once_per_reference() {
+    let h = harness().await;
+    let body = order("SO-1").to_string();
+    let (s, first) = call(&h.app, "POST", "/v1/orders", &h.acme, &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    assert_eq!(first["status"], "ready", "{first}");
+    assert_eq!(first["customer"], "acme");
+    assert_eq!(first["source"], "api");
+    assert_eq!(first["problems"], json!([]));
+    assert!(
+        first["id"].as_str().unwrap().starts_with("ord_")
+            && first["id"].as_str().unwrap().len() >= 4 + 16
+    );
+    let (s, again) = call(&h.app, "POST", "/v1/orders", &h.acme, &body).await;
+    assert_eq!((s, &again["id"]), (StatusCode::OK, &first["id"]));
+    let mut changed = order("SO-1");
+    changed["parcel"]["weight_g"] = json!(701);
+    let (s, e) = call(&h.app, "POST", "/v1/orders", &h.acme, &changed.to_string()).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"], "idempotency_mismatch");
+    assert_eq!(e["problems"][0]["field"], "reference");
+    // Another customer may use the same reference.
+    let (s, _) = call(&h.app, "POST", "/v1/orders", &h.zeta, &body).await;
+    assert_eq!(s, StatusCode::CREATED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_orders_are_refused_whole_and_nothing_is_stored() {
+    let h = harness().await;
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("unknown field", json!({"colour": "red"}), "colour"),
+        (
+            "lower-case country",
+            json!({"recipient": {"country": "de"}}),
+            "recipient.country",
+        ),
+        (
+            "weight as text",
+            json!({"parcel": {"weight_g": "700"}}),
+            "parcel.weight_g",
+        ),
+        (
+            "amount as a number",
+            json!({"declared_value": {"amount": 45.0, "currency": "EUR"}}),
+            "declared_value.amount",
+        ),
+        (
+            "bad currency",
+            json!({"declared_value": {"amount": "45.00", "currency": "eur"}}),
+            "declared_value.currency",
+        ),
+        ("bad battery", json!({"battery": "PI999"}), "battery"),
+        (
+            "bad category",
+            json!({"customs_category": "bribe"}),
+            "customs_category",
+        ),
+        (
+            "hs letters",
+            json!({"contents": [{"description": "x", "hs_code": "39AB", "value": "45.00"}]}),
+            "contents[0].hs_code",
+        ),
+        ("no reference", json!({"reference": null}), "reference"),
+        (
+            "reference too long",
+            json!({"reference": "x".repeat(65)}),
+            "reference",
+        ),
+    ];
+    for (what, patch, field) in cases {
+        let mut o = order("SO-BAD");
+        crossdock_orders::merge_patch(&mut o, &patch);
+        if patch.get("reference").is_some_and(Value::is_null) {
+            o.as_object_mut().unwrap().remove("reference");
+        }
+        let (s, e) = call(&h.app, "POST", "/v1/orders", &h.acme, &o.to_string()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{what}: {e}");
+        assert!(
+            e["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["field"] == field),
+            "{what}: {field} not named in {e}"
+        );
+    }
+    let (s, list) = call(&h.app, "GET", "/v1/orders", &h.admin, "").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["data"], json!([]), "a refused order left a trace");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_orders_name_every_problem_and_are_corrected_by_patch() {
+    let h = harness().await;
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            "DE postcode",
+            json!({"recipient": {"postcode": "1011"}}),
+            "recipient.postcode",
+            "POSTCODE_FORMAT",
+        ),
+        (
+            "no city",
+            json!({"recipient": {"city": null}}),
+            "recipient.city",
+            "REQUIRED",
+        ),
+        (
+            "CN region required",
+            json!({"shipper": {"region": null}}),
+            "shipper.region",
+            "REQUIRED",
+        ),
+        (
+            "no weight",
+            json!({"parcel": {"weight_g": null}}),
+            "parcel.weight_g",
+            "REQUIRED",
+        ),
+        (
+            "no contents",
+            json!({"contents": []}),
+            "contents",
+            "REQUIRED",
+        ),
+        (
+            "unknown subheading",
+            json!({"contents": [{"description": "Phone case", "hs_code": "999999", "value": "45.00"}]}),
+            "contents[0].hs_code",
+            "HS_UNKNOWN",
+        ),
+        (
+            "generic description",
+            json!({"contents": [{"description": "gift", "hs_code": "392690", "value": "45.00"}]}),
+            "contents[0].description",
+            "GENERIC_DESCRIPTION",
+        ),
+        (
+            "value mismatch",
+            json!({"declared_value": {"amount": "50.00"}}),
+            "declared_value.amount",
+            "VALUE_MISMATCH",
+        ),
+    ];
+    for (i, (what, patch, field, code)) in cases.into_iter().enumerate() {
+        let mut o = order(&format!("SO-H{i}"));
+        crossdock_orders::merge_patch(&mut o, &patch);
+        let (s, created) = call(&h.app, "POST", "/v1/orders", &h.acme, &o.to_string()).await;
+        assert_eq!(s, StatusCode::CREATED, "{what}: {created}");
+        assert_eq!(created["status"], "held", "{what}: {created}");
+        assert!(
+            created["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["field"] == field && p["code"] == code),
+            "{what}: {field} {code} not in {}",
+            created["problems"]
+        );
+    }
+    // A held order cannot ship: 409 with its problems, and no number is taken.
+    let mut o = order("SO-FIX");
+    o["recipient"]["postcode"] = json!("1011");
+    let (_, created) = call(&h.app, "POST", "/v1/orders", &h.acme, &o.to_string()).await;
+    let id = created["id"].as_str().unwrap();
+    let (s, e) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{id}/ship"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["problems"][0]["field"], "recipient.postcode");
+    // The fix: a merge patch; reference and customer cannot change.
+    let (s, e) = call(
+        &h.app,
+        "PATCH",
+        &format!("/v1/orders/{id}"),
+        &h.acme,
+        r#"{"reference": "SO-2"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    let (s, fixed) = call(
+        &h.app,
+        "PATCH",
+        &format!("/v1/orders/{id}"),
+        &h.acme,
+        r#"{"recipient": {"postcode": " 10115 "}}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{fixed}");
+    assert_eq!(
+        (
+            fixed["status"].as_str(),
+            fixed["recipient"]["postcode"].as_str()
+        ),
+        (Some("ready"), Some("10115"))
+    );
+    let (s, shipment) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{id}/ship"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{shipment}");
+    // The first number of the installation's CD sequence: the held attempt took none.
+    assert_eq!(shipment["tracking_number"], "CD00000000018");
+    let (s, _) = call(
+        &h.app,
+        "PATCH",
+        &format!("/v1/orders/{id}"),
+        &h.acme,
+        r#"{"parcel": {"weight_g": 800}}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shipment_is_priced_exactly_as_the_quote_and_issued_once() {
+    let h = harness().await;
+    let (_, created) = call(
+        &h.app,
+        "POST",
+        "/v1/orders",
+        &h.acme,
+        &order("SO-Q").to_string(),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let (s, shipment) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{id}/ship"),
+        &h.acme,
+        r#"{"ship_date": "2026-11-24"}"#,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{shipment}");
+    let quote = json!({"customer": "acme", "ship_date": "2026-11-24",
+        "origin": {"country": "CN", "postcode": "518000"}, "destination": {"country": "DE", "postcode": "10115"},
+        "parcel": {"weight_g": 700, "length_mm": 300, "width_mm": 200, "height_mm": 100},
+        "declared_value": {"amount": "45.00", "currency": "EUR"},
+        "contents": [{"description": "Phone case", "hs_code": "392690", "quantity": 2, "value": "45.00", "origin_country": "CN"}],
+        "require": {"tracked": true}, "strategy": "cheapest", "currency": "EUR", "landed_cost": true});
+    let (s, answer) = call(&h.app, "POST", "/v1/quotes", &h.acme, &quote.to_string()).await;
+    assert_eq!(s, StatusCode::OK, "{answer}");
+    let best = &answer["options"][0];
+    assert_eq!(shipment["service"], best["service"]);
+    assert_eq!(shipment["carrier"], best["carrier"]);
+    assert_eq!(
+        shipment["sell"],
+        json!({"amount": best["sell"], "currency": "EUR"})
+    );
+    assert_eq!(
+        shipment["cost"],
+        json!({"amount": best["cost"], "currency": "EUR"})
+    );
+    assert_eq!(shipment["rate_book"], answer["rate_book"]);
+    assert_eq!(shipment["chargeable_weight_g"], best["chargeable_weight_g"]);
+    assert_eq!(shipment["transit_days"], best["transit_days"]);
+    assert_eq!(shipment["landed_cost"], best["landed_cost"]);
+    let lines: Vec<Value> = best["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| json!({"code": l["code"], "amount": l["amount"], "currency": "EUR"}))
+        .collect();
+    assert_eq!(shipment["lines"], json!(lines));
+    assert_eq!(shipment["status"], "labelled");
+    assert_eq!(shipment["customs_form"], "CN22");
+    assert!(!shipment["zone"].as_str().unwrap().is_empty());
+    let number = shipment["tracking_number"].as_str().unwrap();
+    assert!(internal_ok(number), "{number}");
+    assert_eq!(shipment["segments"][0]["tracking_number"], number);
+    // Again: the same shipment, nothing issued.
+    let (s, again) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{id}/ship"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!((s, &again["id"]), (StatusCode::OK, &shipment["id"]));
+    let (_, order_now) = call(&h.app, "GET", &format!("/v1/orders/{id}"), &h.acme, "").await;
+    assert_eq!(
+        (order_now["status"].as_str(), &order_now["shipment"]),
+        (Some("shipped"), &shipment["id"])
+    );
+    // Found by its number; its creation is an event.
+    let (_, found) = call(
+        &h.app,
+        "GET",
+        &format!("/v1/shipments?tracking_number={number}"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!(found["data"][0]["id"], shipment["id"]);
+    let sid = shipment["id"].as_str().unwrap();
+    let (s, events) = call(
+        &h.app,
+        "GET",
+        &format!("/v1/events?subject={sid}"),
+        &h.admin,
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{events}");
+    assert_eq!(events["data"].as_array().unwrap().len(), 1);
+    assert_eq!(events["data"][0]["type"], "shipment.created");
+    assert_eq!(events["data"][0]["data"]["shipment"]["id"], shipment["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voided_numbers_are_never_reissued_and_states_are_enforced() {
+    let h = harness().await;
+    let (_, created) = call(
+        &h.app,
+        "POST",
+        "/v1/orders",
+        &h.acme,
+        &order("SO-V").to_string(),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let (_, first) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{id}/ship"),
+        &h.acme,
+        "",
+    )
+    .await;
+    let sid = first["id"].as_str().unwrap();
+    let (s, voided) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/shipments/{sid}/void"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (s, voided["status"].as_str()),
+        (StatusCode::OK, Some("voided")),
+        "{voided}"
+    );
+    assert!(voided["voided_at"].is_string());
+    let (s, again) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/shipments/{sid}/void"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!((s, &again), (StatusCode::OK, &voided));
+    let (_, order_now) = call(&h.app, "GET", &format!("/v1/orders/{id}"), &h.acme, "").await;
+    assert_eq!(order_now["status"], "ready");
+    let (s, second) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{id}/ship"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{second}");
+    assert_ne!(second["tracking_number"], first["tracking_number"]);
+    assert_eq!(
+        (
+            first["tracking_number"].as_str(),
+            second["tracking_number"].as_str()
+        ),
+        (Some("CD00000000018"), Some("CD00000000026"))
+    );
+    // Hand-over needs an operator; after it, no void.
+    let sid2 = second["id"].as_str().unwrap();
+    let (s, _) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/shipments/{sid2}/handover"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, handed) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/shipments/{sid2}/handover"),
+        &h.admin,
+        "",
+    )
+    .await;
+    assert_eq!(
+        (s, handed["status"].as_str()),
+        (StatusCode::OK, Some("handed_over"))
+    );
+    let (s, again) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/shipments/{sid2}/handover"),
+        &h.admin,
+        "",
+    )
+    .await;
+    assert_eq!((s, &again), (StatusCode::OK, &handed));
+    let (s, e) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/shipments/{sid2}/void"),
+        &h.admin,
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_tenants_and_customers_see_nothing() {
+    let h = harness().await;
+    let (_, created) = call(
+        &h.app,
+        "POST",
+        "/v1/orders",
+        &h.acme,
+        &order("SO-W").to_string(),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let (_, shipment) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{id}/ship"),
+        &h.acme,
+        "",
+    )
+    .await;
+    let sid = shipment["id"].as_str().unwrap();
+    for key in [&h.other, &h.zeta] {
+        for (method, uri) in [
+            ("GET", format!("/v1/orders/{id}")),
+            ("PATCH", format!("/v1/orders/{id}")),
+            ("POST", format!("/v1/orders/{id}/ship")),
+            ("GET", format!("/v1/shipments/{sid}")),
+            ("POST", format!("/v1/shipments/{sid}/void")),
+        ] {
+            let (s, e) = call(&h.app, method, &uri, key, "{}").await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{method} {uri}: {e}");
+        }
+        let (_, list) = call(&h.app, "GET", "/v1/orders", key, "").await;
+        assert_eq!(list["data"], json!([]));
+        let (_, list) = call(&h.app, "GET", "/v1/shipments", key, "").await;
+        assert_eq!(list["data"], json!([]));
+    }
+    // A shipper naming another customer: 403; an admin key must name one.
+    let mut o = order("SO-X");
+    o["customer"] = json!("zeta");
+    let (s, _) = call(&h.app, "POST", "/v1/orders", &h.acme, &o.to_string()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = call(
+        &h.app,
+        "POST",
+        "/v1/orders",
+        &h.admin,
+        &order("SO-Y").to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    let (s, made) = call(&h.app, "POST", "/v1/orders", &h.admin, &o.to_string()).await;
+    assert_eq!(
+        (s, made["customer"].as_str()),
+        (StatusCode::CREATED, Some("zeta"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_answers_its_first_answer() {
+    let h = harness().await;
+    let body = order("SO-I").to_string();
+    let hdr = [("Idempotency-Key", "k-1")];
+    let (s1, a1, _) = call_with(&h.app, "POST", "/v1/orders", &h.acme, &body, &hdr).await;
+    let (s2, a2, headers) = call_with(&h.app, "POST", "/v1/orders", &h.acme, &body, &hdr).await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::CREATED, StatusCode::CREATED),
+        "the same status, not the reference's 200"
+    );
+    assert_eq!(a1, a2);
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "idempotent-replayed" && v == "true")
+    );
+    let (s, e, _) = call_with(
+        &h.app,
+        "POST",
+        "/v1/orders",
+        &h.acme,
+        &order("SO-J").to_string(),
+        &hdr,
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::CONFLICT, Some("idempotency_mismatch"))
+    );
+    // Scoped to the tenant: another tenant's same key is its own.
+    let mut o = order("SO-I");
+    o["customer"] = json!("acme");
+    let (s, _, _) = call_with(&h.app, "POST", "/v1/orders", &h.other, &o.to_string(), &hdr).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let bad = [("Idempotency-Key", "")];
+    let (s, _, _) = call_with(&h.app, "POST", "/v1/orders", &h.acme, &body, &bad).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s10_ranges_issue_checked_numbers_until_exhausted() {
+    let h = harness().await;
+    // Which carrier does the example order's first segment use?
+    let (_, created) = call(
+        &h.app,
+        "POST",
+        "/v1/orders",
+        &h.acme,
+        &order("SO-R0").to_string(),
+    )
+    .await;
+    let (_, probe) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{}/ship", created["id"].as_str().unwrap()),
+        &h.acme,
+        "",
+    )
+    .await;
+    let carrier = probe["segments"][0]["carrier"].as_str().unwrap().to_owned();
+    let bad = json!({"carrier": carrier, "format": "s10", "service_indicator": "JJ", "country": "CN", "first": 10, "last": 5});
+    let (s, e) = call(
+        &h.app,
+        "POST",
+        "/v1/number-ranges",
+        &h.admin,
+        &bad.to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    let range = json!({"carrier": carrier, "format": "s10", "service_indicator": "RR", "country": "CN", "first": 12345678, "last": 12345679});
+    let (s, e) = call(
+        &h.app,
+        "POST",
+        "/v1/number-ranges",
+        &h.acme,
+        &range.to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    let (s, made) = call(
+        &h.app,
+        "POST",
+        "/v1/number-ranges",
+        &h.admin,
+        &range.to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    assert_eq!(
+        (made["next"].as_i64(), made["remaining"].as_i64()),
+        (Some(12345678), Some(2))
+    );
+    let overlapping = json!({"carrier": "Other", "format": "s10", "service_indicator": "RR", "country": "CN", "first": 12345679, "last": 12345700});
+    let (s, _) = call(
+        &h.app,
+        "POST",
+        "/v1/number-ranges",
+        &h.admin,
+        &overlapping.to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let mut numbers = Vec::new();
+    for i in 1..=3 {
+        let (_, o) = call(
+            &h.app,
+            "POST",
+            "/v1/orders",
+            &h.acme,
+            &order(&format!("SO-R{i}")).to_string(),
+        )
+        .await;
+        let (s, shipped) = call(
+            &h.app,
+            "POST",
+            &format!("/v1/orders/{}/ship", o["id"].as_str().unwrap()),
+            &h.acme,
+            "",
+        )
+        .await;
+        if i <= 2 {
+            assert_eq!(s, StatusCode::CREATED, "{shipped}");
+            numbers.push(shipped["tracking_number"].as_str().unwrap().to_owned());
+        } else {
+            assert_eq!(
+                (s, shipped["error"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("range_exhausted")),
+                "{shipped}"
+            );
+        }
+    }
+    for (n, serial) in numbers.iter().zip(["12345678", "12345679"]) {
+        assert_eq!(&n[..2], "RR");
+        assert_eq!(&n[2..10], serial);
+        assert_eq!(n[10..11].parse::<u32>().unwrap(), s10_digit(serial), "{n}");
+        assert_eq!(&n[11..], "CN");
+    }
+    let (_, ranges) = call(&h.app, "GET", "/v1/number-ranges", &h.admin, "").await;
+    assert_eq!(ranges["data"][0]["remaining"], 0);
+}
+
+#[test]
+fn the_independent_check_digits_agree_with_the_standards_examples() {
+    assert_eq!(s10_digit("12345678"), 5, "RB123456785GB");
+    assert!(internal_ok("CD00000000018") && internal_ok("CD00000000026"));
+    assert!(!internal_ok("CD00000000019"));
+}

@@ -1,0 +1,705 @@
+//! From a `ready` order to a labelled shipment, and what happens to a shipment after:
+//! void, hand-over, relabel (orders-labels.md, "Shipments").
+//!
+//! Pricing happens before the transaction (it reads only the book in force); the
+//! transaction then locks the order, checks again that it has no live shipment, takes
+//! segment 1's number, writes the shipment, marks the order and emits `shipment.created`.
+//! A refusal anywhere rolls everything back: no number is issued for a refused shipment.
+
+use crate::error::{OrdersError, conflict};
+use crate::model::{self, OrderInput, OrderStatus, ShipmentStatus};
+use crate::store::{self, OrderRow, ShipmentRow};
+use crate::{Actor, Orders, json as render, new_id, parse};
+use crossdock_db::Tx;
+use crossdock_events::{
+    Event, ShipmentChange, ShipmentCreated, ShipmentHandedOver, ShipmentRelabelled, ShipmentVoided,
+};
+use crossdock_http::seams::{FirstOption, PriceAsk, Priced};
+use crossdock_http::{Problem, rfc3339};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use std::str::FromStr;
+
+/// The quote request for an order (orders-labels.md, "Shipments"): origin and destination
+/// from the addresses, its parcel, value, contents, battery, goods, incoterm and routing;
+/// `routing.service` becomes `require.services: [service]`; the landed cost is asked.
+pub fn quote_request(order: &OrderInput, customer: &str, ship_date: Option<&str>) -> Value {
+    let mut q = Map::new();
+    q.insert("customer".into(), json!(customer));
+    if let Some(date) = ship_date {
+        q.insert("ship_date".into(), json!(date));
+    }
+    let place = |a: &model::Address| {
+        let mut o = Map::new();
+        if let Some(c) = &a.country {
+            o.insert("country".into(), json!(c));
+        }
+        if let Some(p) = &a.postcode {
+            o.insert("postcode".into(), json!(p));
+        }
+        Value::Object(o)
+    };
+    q.insert("origin".into(), place(&order.shipper));
+    q.insert("destination".into(), place(&order.recipient));
+    let input = render::input(order);
+    for key in ["parcel", "declared_value", "battery", "goods", "incoterm"] {
+        if let Some(v) = input.get(key) {
+            q.insert(key.into(), v.clone());
+        }
+    }
+    if let Some(contents) = input
+        .get("contents")
+        .filter(|c| c.as_array().is_some_and(|a| !a.is_empty()))
+    {
+        q.insert("contents".into(), contents.clone());
+    }
+    let r = &order.routing;
+    let mut require = Map::new();
+    if let Some(t) = r.tracked {
+        require.insert("tracked".into(), json!(t));
+    }
+    if let Some(d) = r.max_transit_days {
+        require.insert("max_transit_days".into(), json!(d));
+    }
+    if let Some(s) = &r.service {
+        require.insert("services".into(), json!([s]));
+    }
+    if !require.is_empty() {
+        q.insert("require".into(), Value::Object(require));
+    }
+    if let Some(s) = &r.strategy {
+        q.insert("strategy".into(), json!(s));
+    }
+    if let Some(v) = r.value_per_day {
+        q.insert("value_per_day".into(), json!(v.normalize().to_string()));
+    }
+    if let Some(c) = &r.currency {
+        q.insert("currency".into(), json!(c));
+    }
+    q.insert("landed_cost".into(), json!(true));
+    q.insert("explain".into(), json!(true));
+    Value::Object(q)
+}
+
+/// The quote's customs issues as problems on the fields they are about.
+pub fn customs_problems(order: &OrderInput, issues: &[&str]) -> Vec<model::Problem> {
+    let mut problems = Vec::new();
+    for issue in issues {
+        match *issue {
+            "HS6_REQUIRED" => {
+                if order.contents.is_empty() {
+                    problems.push(model::Problem::new(
+                        "contents",
+                        "HS6_REQUIRED",
+                        "the destination requires content lines with 6-digit HS codes",
+                    ));
+                }
+                for (i, line) in order.contents.iter().enumerate() {
+                    let digits = line
+                        .hs_code
+                        .as_deref()
+                        .map_or(0, |c| c.chars().filter(char::is_ascii_digit).count());
+                    if digits < 6 {
+                        problems.push(model::Problem::new(
+                            format!("contents[{i}].hs_code"),
+                            "HS6_REQUIRED",
+                            "the destination requires a 6-digit HS code on every line",
+                        ));
+                    }
+                }
+            }
+            "GENERIC_DESCRIPTION" => {
+                for (i, line) in order.contents.iter().enumerate() {
+                    if line
+                        .description
+                        .as_deref()
+                        .is_some_and(crossdock_engine::customs::is_generic_description)
+                    {
+                        problems.push(model::Problem::new(
+                            format!("contents[{i}].description"),
+                            "GENERIC_DESCRIPTION",
+                            "customs refuse descriptions this vague; say what the item is",
+                        ));
+                    }
+                }
+            }
+            "VALUE_MISMATCH" => problems.push(model::Problem::new(
+                "declared_value.amount",
+                "VALUE_MISMATCH",
+                "the content lines' values do not add up to the declared value",
+            )),
+            _ => {}
+        }
+    }
+    problems
+}
+
+/// `YYYY-MM-DD` of a unix time (UTC).
+pub fn date_of(unix_s: i64) -> String {
+    rfc3339(unix_s)[..10].to_owned()
+}
+
+/// Reads `{"ship_date": "YYYY-MM-DD"}` (every field optional; an empty body is `{}`).
+pub fn ship_date(body: &Value) -> Result<Option<String>, OrdersError> {
+    let Some(o) = body.as_object() else {
+        return Err(OrdersError::Invalid(vec![Problem::new(
+            "",
+            "must be a JSON object",
+        )]));
+    };
+    let mut problems: Vec<Problem> = o
+        .keys()
+        .filter(|k| k.as_str() != "ship_date")
+        .map(|k| Problem::new(k.clone(), "unknown field"))
+        .collect();
+    let date = match o.get("ship_date") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if crossdock_engine::Date::parse(s).is_some() => Some(s.clone()),
+        Some(_) => {
+            problems.push(Problem::new("ship_date", "a date such as \"2026-12-01\""));
+            None
+        }
+    };
+    if problems.is_empty() {
+        Ok(date)
+    } else {
+        Err(OrdersError::Invalid(problems))
+    }
+}
+
+/// What shipping an order did.
+#[derive(Clone, Debug)]
+pub enum Shipped {
+    Created(Value),
+    /// The order's live shipment, issued before (nothing new issued).
+    Existing(Value),
+}
+
+impl Orders {
+    /// The shipment `id` if this caller sees it.
+    pub async fn shipment(&self, actor: &Actor, id: &str) -> Result<ShipmentRow, OrdersError> {
+        let (tenant, id) = (actor.tenant.0, id.to_owned());
+        let row = self
+            .db
+            .read(move |tx| store::shipment_by_id(tx, tenant, &id))
+            .await?;
+        row.filter(|r| actor.sees(&r.customer))
+            .ok_or(OrdersError::NotFound("shipment"))
+    }
+
+    /// `POST /v1/orders/{id}/ship`.
+    pub async fn ship(
+        &self,
+        actor: &Actor,
+        order_id: &str,
+        ship_date: Option<String>,
+    ) -> Result<Shipped, OrdersError> {
+        let order = self.order(actor, order_id).await?;
+        if let Some(existing) = &order.shipment_id {
+            let row = self.shipment(actor, existing).await?;
+            return Ok(Shipped::Existing(doc_of(&row)?));
+        }
+        let value: Value = serde_json::from_str(&order.input)
+            .map_err(|e| OrdersError::Failed(format!("order {order_id}: stored input: {e}")))?;
+        let (input, _) = parse::order(&value).map_err(|_| {
+            OrdersError::Failed(format!("order {order_id}: stored input no longer reads"))
+        })?;
+        let date = ship_date.unwrap_or_else(|| date_of(self.clock.now_unix()));
+        // Held orders are validated again first; so are ready ones (the book may have changed).
+        let problems = self.problems(actor.tenant, &order.customer, &input, Some(&date));
+        if !problems.is_empty() {
+            self.hold(&order, &problems).await?;
+            return Err(held(&problems));
+        }
+        let request = quote_request(&input, &order.customer, Some(&date));
+        let ask = PriceAsk {
+            tenant: actor.tenant,
+            customer: Some(&order.customer),
+            request: &request,
+            usd_per_sdr: &self.config.usd_per_sdr,
+        };
+        let (answer, first, value_sdr) = match self.pricing.price(&ask) {
+            Priced::NoBook => return Err(OrdersError::NoBook),
+            Priced::Invalid(problems) => {
+                return Err(OrdersError::Unprocessable {
+                    code: "unprocessable",
+                    problem: problems
+                        .into_iter()
+                        .next()
+                        .unwrap_or_else(|| Problem::new("", "the quote refused the order")),
+                    extra: None,
+                });
+            }
+            Priced::Quoted {
+                answer,
+                first,
+                declared_value_sdr,
+            } => (answer, first, declared_value_sdr),
+        };
+        let answer: Value = serde_json::from_str(&answer)
+            .map_err(|e| OrdersError::Failed(format!("quote answer: {e}")))?;
+        let (Some(first), Some(option)) = (first, answer["options"].get(0).cloned()) else {
+            return Err(OrdersError::Unprocessable {
+                code: "no_service",
+                problem: Problem::new("routing", "no service can carry this parcel; see excluded"),
+                extra: Some(("excluded", answer["excluded"].clone())),
+            });
+        };
+        let now = self.clock.now_unix();
+        let plan = Plan {
+            shipment_id: new_id("shp")?,
+            order: order.clone(),
+            input,
+            date,
+            answer,
+            option,
+            first,
+            value_sdr,
+            now,
+            event_id: new_id("evt")?,
+        };
+        self.db.write(move |tx| issue(tx, &plan)).await
+    }
+
+    async fn hold(&self, order: &OrderRow, problems: &[model::Problem]) -> Result<(), OrdersError> {
+        let (tenant, id, seq) = (order.tenant, order.id.clone(), order.seq);
+        let input = order.input.clone();
+        let problems = render::problems(problems).to_string();
+        let now = self.clock.now_unix();
+        self.db
+            .write(move |tx| {
+                store::lock_order(tx, seq)?;
+                match store::order_by_id(tx, tenant, &id)? {
+                    Some(row) if row.status != OrderStatus::Shipped.as_str() => {
+                        store::update_order(
+                            tx,
+                            tenant,
+                            &id,
+                            &input,
+                            OrderStatus::Held,
+                            &problems,
+                            now,
+                        )
+                    }
+                    _ => Ok(()),
+                }
+            })
+            .await
+    }
+
+    /// `POST /v1/shipments/{id}/void`: while `labelled`; again: unchanged.
+    pub async fn void(&self, actor: &Actor, id: &str) -> Result<Value, OrdersError> {
+        let row = self.shipment(actor, id).await?;
+        let (event_id, now) = (new_id("evt")?, self.clock.now_unix());
+        self.db
+            .write(move |tx| {
+                let (row, mut doc) = locked_shipment(tx, &row)?;
+                match ShipmentStatus::parse(&row.status) {
+                    Some(ShipmentStatus::Voided) => return Ok(doc),
+                    Some(ShipmentStatus::Labelled) => {}
+                    _ => {
+                        return Err(conflict(
+                            "conflict",
+                            "status",
+                            format!("a {} shipment cannot be voided", row.status),
+                        ));
+                    }
+                }
+                doc["status"] = json!("voided");
+                doc["voided_at"] = json!(rfc3339(now));
+                doc["updated_at"] = json!(rfc3339(now));
+                store::update_shipment(
+                    tx,
+                    row.tenant,
+                    &row.id,
+                    "voided",
+                    false,
+                    &doc.to_string(),
+                    now,
+                )?;
+                store::set_order_shipment(
+                    tx,
+                    row.tenant,
+                    &row.order_id,
+                    OrderStatus::Ready,
+                    None,
+                    now,
+                )?;
+                emit::<ShipmentVoided>(tx, &row, &doc, None, &event_id, now, ShipmentVoided)?;
+                Ok(doc)
+            })
+            .await
+    }
+
+    /// `POST /v1/shipments/{id}/handover`: `labelled` → `handed_over`; idempotent.
+    pub async fn hand_over(&self, actor: &Actor, id: &str) -> Result<Value, OrdersError> {
+        let row = self.shipment(actor, id).await?;
+        let (event_id, now) = (new_id("evt")?, self.clock.now_unix());
+        self.db
+            .write(move |tx| {
+                let (row, mut doc) = locked_shipment(tx, &row)?;
+                match ShipmentStatus::parse(&row.status) {
+                    Some(ShipmentStatus::Labelled) => {}
+                    Some(ShipmentStatus::Voided) => {
+                        return Err(conflict(
+                            "conflict",
+                            "status",
+                            "a voided shipment cannot be handed over",
+                        ));
+                    }
+                    _ => return Ok(doc),
+                }
+                doc["status"] = json!("handed_over");
+                doc["handed_over_at"] = json!(rfc3339(now));
+                doc["updated_at"] = json!(rfc3339(now));
+                store::update_shipment(
+                    tx,
+                    row.tenant,
+                    &row.id,
+                    "handed_over",
+                    true,
+                    &doc.to_string(),
+                    now,
+                )?;
+                emit::<ShipmentHandedOver>(
+                    tx,
+                    &row,
+                    &doc,
+                    None,
+                    &event_id,
+                    now,
+                    ShipmentHandedOver,
+                )?;
+                Ok(doc)
+            })
+            .await
+    }
+
+    /// `POST /v1/shipments/{id}/relabel` `{"seq"}`: issues the segment (default the first
+    /// unissued): `(shipment, issued now)`.
+    pub async fn relabel(
+        &self,
+        actor: &Actor,
+        id: &str,
+        seq: Option<u32>,
+    ) -> Result<(Value, bool), OrdersError> {
+        let row = self.shipment(actor, id).await?;
+        let (event_id, now) = (new_id("evt")?, self.clock.now_unix());
+        self.db
+            .write(move |tx| {
+                let (row, mut doc) = locked_shipment(tx, &row)?;
+                if row.status == ShipmentStatus::Voided.as_str() {
+                    return Err(conflict(
+                        "conflict",
+                        "status",
+                        "a voided shipment cannot be relabelled",
+                    ));
+                }
+                let segments = doc["segments"].as_array().cloned().unwrap_or_default();
+                let issued = |s: &Value| !s["tracking_number"].is_null() || !s["label"].is_null();
+                let first_unissued = segments.iter().position(|s| !issued(s));
+                let index = match seq {
+                    Some(seq) => segments
+                        .iter()
+                        .position(|s| s["seq"].as_u64() == Some(u64::from(seq)))
+                        .ok_or_else(|| {
+                            conflict(
+                                "conflict",
+                                "seq",
+                                format!("the shipment has no segment {seq}"),
+                            )
+                        })?,
+                    None => first_unissued
+                        .ok_or_else(|| conflict("conflict", "seq", "every segment is issued"))?,
+                };
+                if issued(&segments[index]) {
+                    return Ok((doc, false));
+                }
+                if first_unissued != Some(index) {
+                    return Err(conflict(
+                        "conflict",
+                        "seq",
+                        "segments are issued in order; an earlier one is not issued yet",
+                    ));
+                }
+                let previous = &segments[index - 1];
+                let segment = &segments[index];
+                let carrier = segment["carrier"].as_str().unwrap_or_default().to_owned();
+                let prev_number = previous["tracking_number"].as_str().map(str::to_owned);
+                let keep = prev_number.as_ref().filter(|n| {
+                    previous["carrier"].as_str() == Some(carrier.as_str())
+                        || (segment["label_format"].as_str() == Some("UPU-S10")
+                            && crossdock_refdata::s10_valid(n))
+                });
+                let number = match keep {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = store::take_number(tx, row.tenant, &carrier)?
+                            .ok_or_else(range_exhausted)?;
+                        store::record_number(tx, row.tenant, &n, &row.id, index as i64 + 1, now)?;
+                        n
+                    }
+                };
+                let seg_no = segment["seq"].as_u64().unwrap_or(index as u64 + 1);
+                doc["segments"][index]["tracking_number"] = json!(number);
+                doc["segments"][index]["label"] = label_links(&row.id, seg_no);
+                doc["updated_at"] = json!(rfc3339(now));
+                store::update_shipment(
+                    tx,
+                    row.tenant,
+                    &row.id,
+                    &row.status,
+                    row.live,
+                    &doc.to_string(),
+                    now,
+                )?;
+                emit::<ShipmentRelabelled>(
+                    tx,
+                    &row,
+                    &doc,
+                    Some(seg_no as u32),
+                    &event_id,
+                    now,
+                    ShipmentRelabelled,
+                )?;
+                Ok((doc, true))
+            })
+            .await
+    }
+}
+
+fn range_exhausted() -> OrdersError {
+    OrdersError::Unprocessable {
+        code: "range_exhausted",
+        problem: Problem::new(
+            "tracking_number",
+            "the carrier's number ranges are used up; add a range",
+        ),
+        extra: None,
+    }
+}
+
+fn held(problems: &[model::Problem]) -> OrdersError {
+    OrdersError::Conflict {
+        code: "conflict",
+        problems: problems
+            .iter()
+            .map(|p| Problem::new(p.field.clone(), format!("{}: {}", p.code, p.problem)))
+            .collect(),
+    }
+}
+
+/// The shipment's document.
+pub fn doc_of(row: &ShipmentRow) -> Result<Value, OrdersError> {
+    serde_json::from_str(&row.doc)
+        .map_err(|e| OrdersError::Failed(format!("shipment {}: stored document: {e}", row.id)))
+}
+
+/// Locks the shipment's order and reads the shipment again inside the transaction.
+fn locked_shipment(
+    tx: &mut Tx<'_>,
+    row: &ShipmentRow,
+) -> Result<(ShipmentRow, Value), OrdersError> {
+    let order = store::order_by_id(tx, row.tenant, &row.order_id)?
+        .ok_or(OrdersError::NotFound("shipment"))?;
+    store::lock_order(tx, order.seq)?;
+    let row =
+        store::shipment_by_id(tx, row.tenant, &row.id)?.ok_or(OrdersError::NotFound("shipment"))?;
+    let doc = doc_of(&row)?;
+    Ok((row, doc))
+}
+
+fn label_links(shipment: &str, seq: u64) -> Value {
+    json!({"zpl": format!("/v1/shipments/{shipment}/labels/{seq}.zpl"), "pdf": format!("/v1/shipments/{shipment}/labels/{seq}.pdf")})
+}
+
+/// Everything the shipping transaction needs, prepared outside it.
+struct Plan {
+    shipment_id: String,
+    order: OrderRow,
+    input: OrderInput,
+    date: String,
+    answer: Value,
+    option: Value,
+    first: FirstOption,
+    value_sdr: Option<String>,
+    now: i64,
+    event_id: String,
+}
+
+/// The shipping transaction.
+fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Shipped, OrdersError> {
+    let order = &plan.order;
+    store::lock_order(tx, order.seq)?;
+    let current =
+        store::order_by_id(tx, order.tenant, &order.id)?.ok_or(OrdersError::NotFound("order"))?;
+    if let Some(existing) = &current.shipment_id {
+        let row = store::shipment_by_id(tx, order.tenant, existing)?.ok_or_else(|| {
+            OrdersError::Failed(format!("order {} names a missing shipment", order.id))
+        })?;
+        return Ok(Shipped::Existing(doc_of(&row)?));
+    }
+    if current.input != order.input {
+        return Err(conflict(
+            "conflict",
+            "order",
+            "the order changed while it was being shipped; ship it again",
+        ));
+    }
+    let first_segment = plan
+        .first
+        .segments
+        .first()
+        .ok_or_else(|| OrdersError::Failed("a service without segments".into()))?;
+    let number = store::take_number(tx, order.tenant, &first_segment.carrier)?
+        .ok_or_else(range_exhausted)?;
+    let doc = shipment_doc(plan, &number);
+    let row = ShipmentRow {
+        seq: 0,
+        id: plan.shipment_id.clone(),
+        tenant: order.tenant,
+        customer: order.customer.clone(),
+        order_id: order.id.clone(),
+        status: ShipmentStatus::Labelled.as_str().to_owned(),
+        service: doc["service"].as_str().unwrap_or_default().to_owned(),
+        live: true,
+        doc: doc.to_string(),
+        created_at: plan.now,
+        updated_at: plan.now,
+    };
+    store::insert_shipment(tx, &row)?;
+    store::record_number(tx, order.tenant, &number, &row.id, 1, plan.now)?;
+    store::set_order_shipment(
+        tx,
+        order.tenant,
+        &order.id,
+        OrderStatus::Shipped,
+        Some(&row.id),
+        plan.now,
+    )?;
+    emit::<ShipmentCreated>(
+        tx,
+        &row,
+        &doc,
+        None,
+        &plan.event_id,
+        plan.now,
+        ShipmentCreated,
+    )?;
+    Ok(Shipped::Created(doc))
+}
+
+fn money(amount: &Value, currency: &str) -> Value {
+    json!({"amount": amount, "currency": currency})
+}
+
+/// The shipment as the API answers it: the quote's first option, the book's facts about it,
+/// and what the label prints (addresses, parcel, contents), so labels render from it alone.
+fn shipment_doc(plan: &Plan, number: &str) -> Value {
+    let o = &plan.option;
+    let currency = plan.answer["currency"].as_str().unwrap_or_default();
+    let lines: Vec<Value> = o["lines"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .map(|l| json!({"code": l["code"], "amount": l["amount"], "currency": currency}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let form = plan
+        .value_sdr
+        .as_deref()
+        .and_then(|v| Decimal::from_str(v).ok())
+        .map_or("CN23", model::customs_form);
+    let segments: Vec<Value> = plan
+        .first
+        .segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let issued = i == 0;
+            json!({
+                "seq": s.seq,
+                "kind": s.kind,
+                "carrier": s.carrier,
+                "label_format": if s.label_format.is_empty() { Value::Null } else { json!(s.label_format) },
+                "tracking_number": if issued { json!(number) } else { Value::Null },
+                "label": if issued { label_links(&plan.shipment_id, u64::from(s.seq)) } else { Value::Null },
+            })
+        })
+        .collect();
+    let input = render::input(&plan.input);
+    let now = rfc3339(plan.now);
+    json!({
+        "id": plan.shipment_id,
+        "order": plan.order.id,
+        "customer": plan.order.customer,
+        "reference": plan.order.reference,
+        "status": "labelled",
+        "ship_date": plan.date,
+        "service": o["service"],
+        "carrier": o["carrier"],
+        "zone": plan.first.zone,
+        "rate_book": plan.answer["rate_book"],
+        "sell": money(&o["sell"], currency),
+        "cost": money(&o["cost"], currency),
+        "lines": lines,
+        "landed_cost": o.get("landed_cost").cloned().unwrap_or(Value::Null),
+        "chargeable_weight_g": o["chargeable_weight_g"],
+        "transit_days": o["transit_days"],
+        "customs_form": form,
+        "declared_value": input["declared_value"],
+        "declared_value_sdr": plan.value_sdr,
+        "tracking_number": number,
+        "segments": segments,
+        "shipper": input["shipper"],
+        "recipient": input["recipient"],
+        "parcel": input["parcel"],
+        "contents": input["contents"],
+        "customs_category": input.get("customs_category").cloned().unwrap_or(Value::Null),
+        "problems": [],
+        "handed_over_at": null,
+        "voided_at": null,
+        "created_at": now,
+        "updated_at": now,
+    })
+}
+
+/// Writes a shipment event: the API's record (`GET /v1/events`) and the outbox row, in the
+/// change's transaction; the labels component's in-transaction handler runs inside `emit`.
+fn emit<E: Event>(
+    tx: &mut Tx<'_>,
+    row: &ShipmentRow,
+    doc: &Value,
+    seq: Option<u32>,
+    event_id: &str,
+    now: i64,
+    wrap: fn(ShipmentChange) -> E,
+) -> Result<(), OrdersError> {
+    let mut data = json!({"shipment": doc});
+    if let Some(seq) = seq {
+        data["seq"] = json!(seq);
+    }
+    let public = json!({"id": event_id, "type": E::TOPIC, "created_at": rfc3339(now), "subject": row.id, "data": data});
+    store::insert_event(
+        tx,
+        &store::EventRow {
+            seq: 0,
+            id: event_id.to_owned(),
+            tenant: row.tenant,
+            customer: row.customer.clone(),
+            kind: E::TOPIC.to_owned(),
+            subject: row.id.clone(),
+            doc: public.to_string(),
+            created_at: now,
+        },
+    )?;
+    let event = wrap(ShipmentChange {
+        event_id: event_id.to_owned(),
+        customer: row.customer.clone(),
+        shipment: doc.clone(),
+        seq,
+    });
+    crossdock_events::emit(tx, row.tenant, now, &event)?;
+    Ok(())
+}
