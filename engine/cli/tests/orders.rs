@@ -825,3 +825,51 @@ fn the_independent_check_digits_agree_with_the_standards_examples() {
     assert!(internal_ok("CD00000000018") && internal_ok("CD00000000026"));
     assert!(!internal_ok("CD00000000019"));
 }
+
+/// Many clients ship many orders at once, each order also shipped twice concurrently: every
+/// order gets exactly one shipment, and no number is issued twice.
+async fn concurrent_shipping_issues_each_number_once(h: H) {
+    const ORDERS: usize = 120;
+    let mut ids = Vec::new();
+    for i in 0..ORDERS {
+        let (s, o) = call(&h.app, "POST", "/v1/orders", &h.acme, &order(&format!("SO-C{i}")).to_string()).await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        ids.push(o["id"].as_str().unwrap().to_owned());
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in ids.iter().chain(ids.iter()) {
+        let (app, key, id) = (h.app.clone(), h.acme.clone(), id.clone());
+        tasks.spawn(async move {
+            let (s, shipment) = call(&app, "POST", &format!("/v1/orders/{id}/ship"), &key, "").await;
+            assert!(s == StatusCode::CREATED || s == StatusCode::OK, "{s}: {shipment}");
+            (id, shipment["id"].as_str().unwrap().to_owned(), shipment["tracking_number"].as_str().unwrap().to_owned())
+        });
+    }
+    let mut by_order = std::collections::HashMap::new();
+    let mut numbers = std::collections::HashSet::new();
+    while let Some(done) = tasks.join_next().await {
+        let (order, shipment, number) = done.unwrap();
+        if let Some(previous) = by_order.insert(order.clone(), (shipment.clone(), number.clone())) {
+            assert_eq!(previous, (shipment, number), "order {order} got two shipments");
+        } else {
+            assert!(numbers.insert(number.clone()), "{number} issued twice");
+            assert!(internal_ok(&number), "{number}");
+        }
+    }
+    assert_eq!((by_order.len(), numbers.len()), (ORDERS, ORDERS));
+    let (_, list) = call(&h.app, "GET", "/v1/shipments?limit=1000", &h.admin, "").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), ORDERS);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_shipping_on_sqlite() {
+    concurrent_shipping_issues_each_number_once(harness().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_shipping_on_postgres() {
+    let Some(schema) = crossdock_db::testing::PgSchema::create() else {
+        return;
+    };
+    concurrent_shipping_issues_each_number_once(harness_on(Some(schema.url())).await).await;
+}

@@ -430,8 +430,10 @@ pub fn take_number(
     let sql = format!(
         "UPDATE orders_ranges SET next = next + 1 WHERE seq = (SELECT seq FROM orders_ranges \
          WHERE tenant_id = $1 AND carrier = $2 AND next <= last ORDER BY seq LIMIT 1) \
-         RETURNING {RANGE_COLUMNS}"
+         AND next <= last RETURNING {RANGE_COLUMNS}"
     );
+    // `next <= last` is checked again on the row as updated: on PostgreSQL a concurrent
+    // transaction may have taken the range's last number while this one waited for the row.
     let Some(row) = tx.query_opt(&sql, &[&tenant, &carrier])? else {
         return Ok(None);
     };
