@@ -26,3 +26,4 @@
 //! passes the country's name). `model.rs` is pure like the engine core.
 
 pub mod model;
+pub mod render;
