@@ -13,8 +13,10 @@
 
 mod layout;
 pub(crate) mod metrics;
+pub mod pdf;
 pub mod zpl;
 
+pub use pdf::pdf;
 pub use zpl::{zpl, zpl_into};
 
 use crate::model::{LabelData, sanitize_char};
@@ -41,8 +43,6 @@ pub(crate) struct Text<'a> {
     pub x: u32,
     pub y: u32,
     pub size: u32,
-    // Read by the PDF canvas; ZPL's font 0 is bold throughout.
-    #[allow(dead_code)]
     pub bold: bool,
     pub squeeze_pct: u32,
     pub parts: Parts<'a>,
