@@ -261,6 +261,7 @@ fn datamatrix<C: Canvas>(label: &LabelData, canvas: &mut C) {
             x: RIGHT - side * module,
             y: DATAMATRIX_Y,
             module,
+            side_max: side,
         },
         label,
     );

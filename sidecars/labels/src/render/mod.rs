@@ -60,12 +60,14 @@ pub(crate) struct Code128<'a> {
 }
 
 /// A square DataMatrix ECC 200 symbol of [`crate::model::datamatrix_content`]: its
-/// top-left corner and module size in dots.
+/// top-left corner and module size in dots, and the most modules per side the layout
+/// reserved room for ([`datamatrix_side_max`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct DataMatrix {
     pub x: u32,
     pub y: u32,
     pub module: u32,
+    pub side_max: u32,
 }
 
 /// What a renderer draws on. Coordinates are dots from the label's top-left corner.
@@ -91,11 +93,7 @@ pub(crate) fn fit<'a>(parts: Parts<'a>, size: u32, bold: bool, width_max: u32) -
     // A text fits at `pct` percent when width_em_milli × size × pct ≤ width_max × 1000 × 100.
     let budget = u64::from(width_max) * 100_000;
     let size = u64::from(size.max(1));
-    let width_milli: u64 = parts
-        .iter()
-        .flat_map(|p| p.chars())
-        .map(|c| u64::from(metrics::width_per_mille(sanitize_char(c), bold)))
-        .sum();
+    let width_milli: u64 = parts.iter().map(|p| width_milli(p, bold)).sum();
     let text = |squeeze_pct, parts| Text {
         x: 0,
         y: 0,
@@ -127,6 +125,29 @@ pub(crate) fn fit<'a>(parts: Parts<'a>, size: u32, bold: bool, width_max: u32) -
         kept[i] = part;
     }
     text(SQUEEZE_PCT_MIN, kept)
+}
+
+/// The width of `text` as printed (sanitized) in thousandths of an em; ASCII by table
+/// lookup, the rest character by character.
+fn width_milli(text: &str, bold: bool) -> u64 {
+    if text.is_ascii() {
+        let table = if bold {
+            &metrics::HELVETICA_BOLD
+        } else {
+            &metrics::HELVETICA
+        };
+        let space = u64::from(table[usize::from(b' ')]);
+        text.bytes()
+            .map(|b| match b {
+                b' '..=b'}' if b != b'^' => u64::from(table[usize::from(b)]),
+                _ => space,
+            })
+            .sum()
+    } else {
+        text.chars()
+            .map(|c| u64::from(metrics::width_per_mille(sanitize_char(c), bold)))
+            .sum()
+    }
 }
 
 /// The code sets a Code 128 symbol switches between.
@@ -261,6 +282,17 @@ mod tests {
         // A cut falls into a later part too.
         let t = fit(["AA", "AA", "", "", ""], 100, true, 200);
         assert_eq!(t.parts, ["AA", "A", "", "", ""]);
+    }
+
+    #[test]
+    fn the_ascii_width_path_equals_the_general_one() {
+        for bold in [false, true] {
+            for b in 0u8..128 {
+                let c = char::from(b);
+                let general = u64::from(metrics::width_per_mille(sanitize_char(c), bold));
+                assert_eq!(width_milli(&c.to_string(), bold), general, "{b:#x}");
+            }
+        }
     }
 
     #[test]
