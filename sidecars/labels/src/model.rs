@@ -325,7 +325,12 @@ impl U32Text {
 
     pub fn as_str(&self) -> &str {
         // Only ASCII digits were written.
-        std::str::from_utf8(&self.digits[self.start..]).unwrap_or("0")
+        std::str::from_utf8(self.as_bytes()).unwrap_or("0")
+    }
+
+    /// The ASCII digits, for writers of bytes (no UTF-8 check).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
     }
 }
 
@@ -356,7 +361,7 @@ pub fn weight_text(weight_g: u32) -> WeightText {
     let kg = U32Text::new(weight_g / 1000);
     let grams = weight_g % 1000;
     let mut bytes = [0u8; 16];
-    let kg = kg.as_str().as_bytes();
+    let kg = kg.as_bytes();
     bytes[..kg.len()].copy_from_slice(kg);
     let mut len = kg.len();
     let tail = [

@@ -42,8 +42,7 @@ struct Zpl<'a> {
 
 impl Zpl<'_> {
     fn num(&mut self, n: u32) {
-        self.out
-            .extend_from_slice(U32Text::new(n).as_str().as_bytes());
+        self.out.extend_from_slice(U32Text::new(n).as_bytes());
     }
 
     fn origin(&mut self, x: u32, y: u32) {
