@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every component this build has, in start order.
-pub const COMPONENTS: [&str; 3] = ["identity", "rating", "orders"];
+pub const COMPONENTS: [&str; 4] = ["identity", "rating", "orders", "labels"];
 
 #[derive(Clone, Debug)]
 pub struct Config {

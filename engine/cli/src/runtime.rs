@@ -14,6 +14,7 @@ use crossdock_db::outbox::{Relay, RelayHandle, RelayOptions};
 use crossdock_db::{Db, DbOptions};
 use crossdock_http::{Clock, Component, Edge, RateLimiter, TenantId};
 use crossdock_identity::Identity;
+use crossdock_labels::Labels;
 use crossdock_orders::{Orders, OrdersConfig};
 use crossdock_rating::Rating;
 use std::sync::Arc;
@@ -58,6 +59,7 @@ pub async fn open_db(config: &Config) -> Result<Db, String> {
         &crossdock_identity::MIGRATIONS,
         &crossdock_rating::MIGRATIONS,
         &crossdock_orders::MIGRATIONS,
+        &crossdock_labels::MIGRATIONS,
     ])
     .await
     .map_err(|e| e.to_string())?;
@@ -121,6 +123,13 @@ impl Runtime {
                 components.push(component);
             }
             rating = Some(r);
+        }
+        // Labels are written inside the transaction that issues a segment, so every
+        // process that can ship installs the handlers, whatever it serves.
+        let labels = Arc::new(Labels::new(db.clone(), clock.clone()));
+        labels.install();
+        if config.serves("labels") {
+            components.push(labels.component());
         }
         if config.serves("orders")
             && let Some(r) = &rating

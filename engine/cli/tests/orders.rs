@@ -832,7 +832,14 @@ async fn concurrent_shipping_issues_each_number_once(h: H) {
     const ORDERS: usize = 120;
     let mut ids = Vec::new();
     for i in 0..ORDERS {
-        let (s, o) = call(&h.app, "POST", "/v1/orders", &h.acme, &order(&format!("SO-C{i}")).to_string()).await;
+        let (s, o) = call(
+            &h.app,
+            "POST",
+            "/v1/orders",
+            &h.acme,
+            &order(&format!("SO-C{i}")).to_string(),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{o}");
         ids.push(o["id"].as_str().unwrap().to_owned());
     }
@@ -840,9 +847,17 @@ async fn concurrent_shipping_issues_each_number_once(h: H) {
     for id in ids.iter().chain(ids.iter()) {
         let (app, key, id) = (h.app.clone(), h.acme.clone(), id.clone());
         tasks.spawn(async move {
-            let (s, shipment) = call(&app, "POST", &format!("/v1/orders/{id}/ship"), &key, "").await;
-            assert!(s == StatusCode::CREATED || s == StatusCode::OK, "{s}: {shipment}");
-            (id, shipment["id"].as_str().unwrap().to_owned(), shipment["tracking_number"].as_str().unwrap().to_owned())
+            let (s, shipment) =
+                call(&app, "POST", &format!("/v1/orders/{id}/ship"), &key, "").await;
+            assert!(
+                s == StatusCode::CREATED || s == StatusCode::OK,
+                "{s}: {shipment}"
+            );
+            (
+                id,
+                shipment["id"].as_str().unwrap().to_owned(),
+                shipment["tracking_number"].as_str().unwrap().to_owned(),
+            )
         });
     }
     let mut by_order = std::collections::HashMap::new();
@@ -850,7 +865,11 @@ async fn concurrent_shipping_issues_each_number_once(h: H) {
     while let Some(done) = tasks.join_next().await {
         let (order, shipment, number) = done.unwrap();
         if let Some(previous) = by_order.insert(order.clone(), (shipment.clone(), number.clone())) {
-            assert_eq!(previous, (shipment, number), "order {order} got two shipments");
+            assert_eq!(
+                previous,
+                (shipment, number),
+                "order {order} got two shipments"
+            );
         } else {
             assert!(numbers.insert(number.clone()), "{number} issued twice");
             assert!(internal_ok(&number), "{number}");
@@ -872,4 +891,163 @@ async fn concurrent_shipping_on_postgres() {
         return;
     };
     concurrent_shipping_issues_each_number_once(harness_on(Some(schema.url())).await).await;
+}
+
+async fn raw(app: &Router, uri: &str, key: &str) -> (StatusCode, Vec<u8>, String) {
+    let request = Request::builder()
+        .uri(uri)
+        .header("Authorization", format!("Bearer {key}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let ct = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+        ct,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_are_issued_with_the_shipment_and_reprinted_byte_for_byte() {
+    let h = harness().await;
+    let (_, created) = call(
+        &h.app,
+        "POST",
+        "/v1/orders",
+        &h.acme,
+        &order("SO-L").to_string(),
+    )
+    .await;
+    let (_, shipment) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/orders/{}/ship", created["id"].as_str().unwrap()),
+        &h.acme,
+        "",
+    )
+    .await;
+    let sid = shipment["id"].as_str().unwrap();
+    let number = shipment["tracking_number"].as_str().unwrap();
+    assert_eq!(
+        shipment["segments"][0]["label"]["zpl"],
+        format!("/v1/shipments/{sid}/labels/1.zpl")
+    );
+    let (s, zpl, ct) = raw(
+        &h.app,
+        &format!("/v1/shipments/{sid}/labels/1.zpl"),
+        &h.acme,
+    )
+    .await;
+    assert_eq!((s, ct.as_str()), (StatusCode::OK, "application/zpl"));
+    let zpl = String::from_utf8(zpl).unwrap();
+    assert!(
+        zpl.starts_with("^XA") && zpl.trim_end().ends_with("^XZ"),
+        "{zpl}"
+    );
+    for part in ["^CI28", "^PW812", "^LL1218", "GERMANY", "0.700 kg", "CN 22"] {
+        assert!(zpl.contains(part), "{part} missing from {zpl}");
+    }
+    let zone = shipment["zone"].as_str().unwrap();
+    let service = shipment["service"].as_str().unwrap();
+    let matrix = format!("CD1|{number}|{sid}|1|DE|10115|{zone}|{service}|700");
+    assert!(
+        zpl.contains(&format!("^FD{matrix}^FS")),
+        "the DataMatrix content {matrix} is not in {zpl}"
+    );
+    assert!(
+        zpl.contains(&format!("^FD{number}^FS")),
+        "the Code 128 of {number} is not in {zpl}"
+    );
+    let (_, again, _) = raw(
+        &h.app,
+        &format!("/v1/shipments/{sid}/labels/1.zpl"),
+        &h.admin,
+    )
+    .await;
+    assert_eq!(again, zpl.as_bytes(), "a reprint differs");
+    let (s, pdf, ct) = raw(
+        &h.app,
+        &format!("/v1/shipments/{sid}/labels/1.pdf"),
+        &h.acme,
+    )
+    .await;
+    assert_eq!((s, ct.as_str()), (StatusCode::OK, "application/pdf"));
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (_, pdf_again, _) = raw(
+        &h.app,
+        &format!("/v1/shipments/{sid}/labels/1.pdf"),
+        &h.acme,
+    )
+    .await;
+    assert_eq!(pdf, pdf_again);
+    // Not issued, not a label, another tenant or customer: 404.
+    for (uri, key) in [
+        (format!("/v1/shipments/{sid}/labels/9.zpl"), &h.acme),
+        (format!("/v1/shipments/{sid}/labels/1.png"), &h.acme),
+        (format!("/v1/shipments/{sid}/labels/1.zpl"), &h.other),
+        (format!("/v1/shipments/{sid}/labels/1.pdf"), &h.zeta),
+    ] {
+        let (s, _, _) = raw(&h.app, &uri, key).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{uri}");
+    }
+    // Relabel: the next segment if the service has one, else 409.
+    let segments = shipment["segments"].as_array().unwrap().len();
+    let (s, relabelled) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/shipments/{sid}/relabel"),
+        &h.admin,
+        "",
+    )
+    .await;
+    if segments > 1 {
+        assert_eq!(s, StatusCode::CREATED, "{relabelled}");
+        let (s, _, _) = raw(
+            &h.app,
+            &format!("/v1/shipments/{sid}/labels/2.zpl"),
+            &h.acme,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = call(
+            &h.app,
+            "POST",
+            &format!("/v1/shipments/{sid}/relabel"),
+            &h.admin,
+            r#"{"seq": 2}"#,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    } else {
+        assert_eq!(s, StatusCode::CONFLICT, "{relabelled}");
+    }
+    // Voided: its labels answer 409.
+    let (s, _) = call(
+        &h.app,
+        "POST",
+        &format!("/v1/shipments/{sid}/void"),
+        &h.acme,
+        "",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = raw(
+        &h.app,
+        &format!("/v1/shipments/{sid}/labels/1.zpl"),
+        &h.acme,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
 }
