@@ -1,5 +1,5 @@
 //! The PDF form, checked from outside: the page and fonts as written, the barcodes
-//! decoded back from pixels, the text extracted back.
+//! decoded back from pixels, the text extracted back, the bytes pinned by a snapshot.
 //!
 //! Rasterising and text extraction use poppler's `pdftoppm` and `pdftotext` (Debian
 //! package `poppler-utils`, installed by `.ci/run`); decoding uses rxing, a port of ZXing
@@ -194,6 +194,14 @@ fn the_text_reads_back_as_the_label_says() {
     let text = text_of(&render(&common::cn23()));
     assert!(text.contains("CN 23 attached"), "{text}");
     assert!(!text.contains("CN 22"), "{text}");
+}
+
+/// The PDF's bytes are pinned like the ZPL's: a reprint after a restart, on another
+/// replica or after a dependency update must be the same file (regenerate deliberately with
+/// `CROSSDOCK_UPDATE_SNAPSHOTS=1 cargo test -p crossdock-labels --test pdf`).
+#[test]
+fn snapshot_byte_for_byte() {
+    common::snapshot("cn22.pdf", &render(&common::sample()));
 }
 
 #[test]

@@ -10,7 +10,6 @@ mod common;
 
 use crossdock_labels::model::{LabelData, datamatrix_content};
 use crossdock_labels::render::{zpl, zpl_into};
-use std::path::PathBuf;
 
 fn render(label: &LabelData) -> String {
     let bytes = zpl(label).expect("renders");
@@ -46,31 +45,6 @@ fn data_of<'a>(fields: &'a [Field], command: &str) -> Vec<&'a str> {
         .collect()
 }
 
-fn snapshot(name: &str, actual: &[u8]) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("CROSSDOCK_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(&path, actual).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; create it with CROSSDOCK_UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    if expected != actual {
-        panic!(
-            "{} differs from the rendered label (CROSSDOCK_UPDATE_SNAPSHOTS=1 regenerates it):\n\
-             --- expected\n{}\n--- actual\n{}",
-            path.display(),
-            String::from_utf8_lossy(&expected),
-            String::from_utf8_lossy(actual)
-        );
-    }
-}
-
 #[test]
 fn snapshots_byte_for_byte() {
     let cases = [
@@ -79,7 +53,7 @@ fn snapshots_byte_for_byte() {
         ("busy.zpl", common::busy()),
     ];
     for (name, label) in cases {
-        snapshot(name, &zpl(&label).expect("renders"));
+        common::snapshot(name, &zpl(&label).expect("renders"));
     }
 }
 

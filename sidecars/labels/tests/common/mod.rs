@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use crossdock_labels::model::{Address, ContentLine, Customs, CustomsForm, LabelData};
+use std::path::PathBuf;
 
 /// The spec's example: 700 g from Li Wei in Shenzhen to Anna Schmidt in Berlin, two phone
 /// cases for 45.00 EUR, segment 2 of 5 at the hub.
@@ -104,4 +105,31 @@ pub fn busy() -> LabelData {
     label.customs.lines = lines(5);
     label.customs.total = "17.50".into();
     label
+}
+
+/// Compares `actual` byte for byte with `tests/snapshots/NAME`, or writes it there when
+/// `CROSSDOCK_UPDATE_SNAPSHOTS` is set.
+pub fn snapshot(name: &str, actual: &[u8]) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("CROSSDOCK_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; create it with CROSSDOCK_UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    if expected != actual {
+        panic!(
+            "{} differs from the rendered label (CROSSDOCK_UPDATE_SNAPSHOTS=1 regenerates it):\n\
+             --- expected\n{}\n--- actual\n{}",
+            path.display(),
+            String::from_utf8_lossy(&expected),
+            String::from_utf8_lossy(actual)
+        );
+    }
 }
