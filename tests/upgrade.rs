@@ -105,8 +105,10 @@ async fn a_release_0_1_database_upgrades_in_place(db: &TestDb) {
     assert_eq!(
         tracks,
         vec![
-            ("db".to_owned(), 1),
+            ("db".to_owned(), 2),
             ("identity".to_owned(), 2),
+            ("labels".to_owned(), 1),
+            ("orders".to_owned(), 1),
             ("rating".to_owned(), 2)
         ]
     );

@@ -42,7 +42,7 @@ async fn read_all(db: &crossdock_db::Db, after: Position) -> Vec<Message> {
 
 async fn migrations_apply_once_and_refuse_newer(db: &TestDb) {
     let applied = db.migrate(&[&WIDGETS]).await.expect("migrate");
-    assert_eq!(applied, vec![("db", vec![1]), ("widgets", vec![1])]);
+    assert_eq!(applied, vec![("db", vec![1, 2]), ("widgets", vec![1])]);
     let again = db.migrate(&[&WIDGETS]).await.expect("migrate again");
     assert_eq!(again, vec![("db", vec![]), ("widgets", vec![])]);
     db.execute_raw(
@@ -125,13 +125,20 @@ async fn events_are_read_in_order_in_bounded_pages(db: &TestDb) {
     let head = db.read(outbox::head).await.expect("head");
     let mut after = Position::default();
     let mut seen = Vec::new();
-    loop {
+    // On PostgreSQL rows are final only below the oldest running transaction of the whole
+    // database, and other tests' transactions run beside this one: an empty page before
+    // the head means "not yet", so wait (bounded) rather than stop.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while after != head && std::time::Instant::now() < deadline {
         let page = db
             .read(move |tx| outbox::read_after(tx, after, 5))
             .await
             .expect("page");
         assert!(page.len() <= 5);
-        let Some(last) = page.last() else { break };
+        let Some(last) = page.last() else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
         after = last.position;
         seen.extend(page.into_iter().map(|m| m.payload));
     }
@@ -282,12 +289,105 @@ async fn old_events_are_pruned_once_applied(db: &TestDb) {
     assert_eq!(left, vec![200, 300]);
 }
 
+async fn idempotency_keys_keep_the_first_final_answer(db: &TestDb) {
+    use crossdock_db::idempotency::{self, CLAIM_STALE_S, Claim, Stored};
+    db.migrate(&[&WIDGETS]).await.expect("migrate");
+    let claim = |tenant: i64, key: &'static str, fp: &'static [u8], now: i64| {
+        let db = crossdock_db::Db::clone(db);
+        async move {
+            db.write(move |tx| idempotency::claim(tx, tenant, key, fp, now))
+                .await
+                .expect("claim")
+        }
+    };
+    assert_eq!(claim(1, "k", b"a", 100).await, Claim::Run);
+    assert_eq!(claim(1, "k", b"a", 101).await, Claim::InProgress);
+    assert_eq!(claim(1, "k", b"b", 101).await, Claim::Mismatch);
+    // Another tenant's same key is its own.
+    assert_eq!(claim(2, "k", b"b", 101).await, Claim::Run);
+    let answer = Stored {
+        status: 201,
+        content_type: "application/json".into(),
+        body: b"{\"id\":\"ord_x\"}".to_vec(),
+    };
+    let kept = answer.clone();
+    crossdock_db::Db::clone(db)
+        .write(move |tx| idempotency::complete(tx, 1, "k", &kept))
+        .await
+        .expect("complete");
+    assert_eq!(claim(1, "k", b"a", 102).await, Claim::Replay(answer));
+    // A released claim runs again; a claim its process abandoned is taken over when stale.
+    crossdock_db::Db::clone(db)
+        .write(|tx| idempotency::release(tx, 2, "k"))
+        .await
+        .expect("release");
+    assert_eq!(claim(2, "k", b"c", 103).await, Claim::Run);
+    assert_eq!(
+        claim(2, "k", b"c", 103 + CLAIM_STALE_S - 1).await,
+        Claim::InProgress
+    );
+    assert_eq!(claim(2, "k", b"c", 103 + CLAIM_STALE_S).await, Claim::Run);
+    let pruned = crossdock_db::Db::clone(db)
+        .write(|tx| idempotency::prune(tx, 103))
+        .await
+        .expect("prune");
+    assert_eq!(
+        pruned, 1,
+        "tenant 1's answer (created at 100) is older than 103"
+    );
+}
+
+async fn in_transaction_handlers_commit_or_refuse_with_the_change(db: &TestDb) {
+    db.migrate(&[&WIDGETS]).await.expect("migrate");
+    let handle = crossdock_db::Db::clone(db);
+    handle.on_emit(
+        "widget.made",
+        Arc::new(|tx, e| {
+            if e.payload == "refuse" {
+                return Err(DbError::Backend("refused by the handler".into()));
+            }
+            tx.execute(
+                "INSERT INTO widgets_items (name) VALUES ($1)",
+                &[&format!("label-of-{}", e.payload)],
+            )?;
+            Ok(())
+        }),
+    );
+    handle
+        .write(|tx| emit(tx, "widget.made", "a").map(|_| ()))
+        .await
+        .expect("an emit with its handler");
+    let refused = handle
+        .write(|tx| {
+            tx.execute("INSERT INTO widgets_items (name) VALUES ('cause')", &[])?;
+            emit(tx, "widget.made", "refuse").map(|_| ())
+        })
+        .await;
+    assert!(refused.is_err());
+    let names: Vec<String> = handle
+        .read(|tx| {
+            tx.query("SELECT name FROM widgets_items ORDER BY name", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect::<Result<Vec<String>, DbError>>()
+        })
+        .await
+        .expect("read");
+    assert_eq!(
+        names,
+        vec!["label-of-a".to_owned()],
+        "the refused change left nothing"
+    );
+}
+
 crossdock_db::contract_tests!(
     migrations_apply_once_and_refuse_newer,
     scripts_commit_on_ok_and_leave_nothing_on_err,
     events_are_read_in_order_in_bounded_pages,
     relays_deliver_to_durable_and_local_consumers,
     old_events_are_pruned_once_applied,
+    idempotency_keys_keep_the_first_final_answer,
+    in_transaction_handlers_commit_or_refuse_with_the_change,
 );
 
 /// Holds a write transaction open on a pool worker until told to commit.
