@@ -216,16 +216,6 @@ impl Clock for FixedClock {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn times_are_rfc3339_utc() {
-        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::rfc3339(1_795_508_100), "2026-11-24T08:15:00Z");
-        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
-}
-
 /// Random bytes in a resource id: 120 bits (api-conventions.md asks ≥ 80).
 const ID_RANDOM_BYTES: usize = 15;
 
@@ -251,4 +241,14 @@ pub fn new_id(prefix: &str) -> Result<String, ApiError> {
     }
     debug_assert_eq!(bits, 0);
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_795_508_100), "2026-11-24T08:15:00Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
 }

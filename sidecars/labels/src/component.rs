@@ -58,7 +58,7 @@ impl Labels {
         let issued: InTxHandler = Arc::new(move |tx, emit| me.on_issued(tx, emit));
         self.db.on_emit(ShipmentCreated::TOPIC, issued.clone());
         self.db.on_emit(ShipmentRelabelled::TOPIC, issued);
-        let voided: InTxHandler = Arc::new(|tx, emit| on_voided(tx, emit));
+        let voided: InTxHandler = Arc::new(on_voided);
         self.db.on_emit(ShipmentVoided::TOPIC, voided);
     }
 
@@ -203,7 +203,7 @@ pub fn from_shipment(shipment: &Value, seq: u32) -> Option<LabelData> {
 mod http {
     use super::*;
     use axum::extract::{Path, State};
-    use axum::http::{StatusCode, header};
+    use axum::http::header;
     use axum::response::{IntoResponse, Response};
     use utoipa_axum::router::OpenApiRouter;
     use utoipa_axum::routes;
@@ -284,7 +284,4 @@ mod http {
         };
         Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
     }
-
-    #[allow(dead_code)]
-    const _: StatusCode = StatusCode::OK;
 }
