@@ -1,0 +1,227 @@
+//! Orders in bulk: many creates and many ships with the semantics of one each, but not a
+//! transaction each (orders-labels.md, "Orders in bulk").
+//!
+//! Creating: every order is read, given its customer and validated outside any transaction
+//! (`Orders::new_order_row`, the code one create runs), then a chunk of them is inserted in
+//! one write transaction, each with the same `INSERT … ON CONFLICT DO NOTHING` and read
+//! back one create does, in order, so a reference twice in a chunk answers exactly as two
+//! creates in a row would (the second `duplicate`, or 409 `idempotency_mismatch` if its
+//! content differs). Shipping: each order is priced outside the transaction
+//! (`Orders::plan_ship`), then a chunk is issued in one transaction, each shipment inside
+//! a savepoint, so a refused one (its order changed meanwhile, no number left) is rolled
+//! back alone and the others commit; a failure of ours refuses the chunk.
+//!
+//! Why: SQLite commits with `synchronous=FULL`, one disk flush per transaction; one
+//! transaction per row would cap an upload at the disk's flush rate (a few hundred to a few
+//! thousand a second), a chunk of [`CHUNK_ROWS`] per transaction does not.
+
+use crate::error::OrdersError;
+use crate::model::{OrderStatus, Source};
+use crate::ship::{self, Planned, Shipped};
+use crate::store::{self, OrderRow};
+use crate::{Actor, Created, Orders, settle};
+use crossdock_db::Tx;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Orders written per transaction by bulk creates and ships.
+pub const CHUNK_ROWS: usize = 500;
+
+/// What one order of a bulk create came to, exactly what `Orders::create` would answer.
+pub type CreateOutcome = Result<Created, OrdersError>;
+
+impl Orders {
+    /// Creates every order of `items` as `create` would, in order, [`CHUNK_ROWS`] to a
+    /// transaction; reading and validating runs on a blocking thread. `Err`: a failure of
+    /// ours (chunks before it are committed, and answer `duplicate` when sent again).
+    pub async fn create_many(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        items: Vec<Value>,
+        source: Source,
+    ) -> Result<Vec<CreateOutcome>, OrdersError> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut items = items.into_iter();
+        loop {
+            let chunk: Vec<Value> = items.by_ref().take(CHUNK_ROWS).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let (this, who) = (self.clone(), actor.clone());
+            let prepared = tokio::task::spawn_blocking(move || {
+                chunk
+                    .iter()
+                    .map(|item| this.new_order_row(&who, item, source))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| OrdersError::Failed(format!("preparing orders: {e}")))?;
+            out.extend(self.insert_prepared(prepared).await?);
+        }
+        Ok(out)
+    }
+
+    /// Inserts the `Ok` rows of `prepared` in one transaction; every item answers, in
+    /// order (an `Err` item answers its error).
+    pub(crate) async fn insert_prepared(
+        &self,
+        prepared: Vec<Result<OrderRow, OrdersError>>,
+    ) -> Result<Vec<CreateOutcome>, OrdersError> {
+        let rows: Vec<OrderRow> = prepared
+            .iter()
+            .filter_map(|p| p.as_ref().ok().cloned())
+            .collect();
+        let expected = rows.len();
+        let stored = if rows.is_empty() {
+            Vec::new()
+        } else {
+            self.db
+                .write(move |tx| {
+                    rows.into_iter()
+                        .map(|row| {
+                            let (stored, created) = store::insert_order(tx, &row)?;
+                            Ok((stored, created, row.input))
+                        })
+                        .collect::<Result<Vec<_>, OrdersError>>()
+                })
+                .await?
+        };
+        assert_eq!(stored.len(), expected, "one answer per inserted row");
+        let mut stored = stored.into_iter();
+        let out: Vec<CreateOutcome> = prepared
+            .into_iter()
+            .map(|p| match p {
+                Ok(_) => match stored.next() {
+                    Some((row, created, submitted)) => settle(row, created, &submitted),
+                    None => Err(OrdersError::Failed("a prepared order was not inserted".into())),
+                },
+                Err(e) => Err(e),
+            })
+            .collect();
+        Ok(out)
+    }
+
+    /// Ships every order of `orders` as `ship` would, in order: planned (priced) on the
+    /// async workers, issued in one transaction, each in its own savepoint. `Err`: a
+    /// failure of ours, and nothing of this call is committed.
+    pub(crate) async fn ship_many(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        orders: Vec<OrderRow>,
+        ship_date: Option<String>,
+    ) -> Result<Vec<Result<Shipped, OrdersError>>, OrdersError> {
+        // Two planners: pricing is CPU work, and the runtime has more than one worker.
+        let half = orders.len().div_ceil(2);
+        let mut orders = orders;
+        let second = orders.split_off(half.min(orders.len()));
+        let plan = |list: Vec<OrderRow>| {
+            let (this, who, date) = (self.clone(), actor.clone(), ship_date.clone());
+            tokio::spawn(async move {
+                let mut plans = Vec::with_capacity(list.len());
+                for order in list {
+                    plans.push(this.plan_ship(&who, order, date.clone()).await);
+                }
+                plans
+            })
+        };
+        let (a, b) = (plan(orders), plan(second));
+        let failed = |e: tokio::task::JoinError| OrdersError::Failed(format!("planning: {e}"));
+        let mut plans = a.await.map_err(failed)?;
+        plans.extend(b.await.map_err(failed)?);
+        let mut slots = Vec::with_capacity(plans.len());
+        let mut issuing = Vec::new();
+        for p in plans {
+            slots.push(match p {
+                Ok(Planned::Issue(plan)) => {
+                    issuing.push(plan);
+                    None
+                }
+                Ok(Planned::Existing(doc)) => Some(Ok(Shipped::Existing(doc))),
+                Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(e),
+                Err(refused) => Some(Err(refused)),
+            });
+        }
+        let issued = if issuing.is_empty() {
+            Vec::new()
+        } else {
+            self.db.write(move |tx| issue_each(tx, &issuing)).await?
+        };
+        let mut issued = issued.into_iter();
+        slots
+            .into_iter()
+            .map(|slot| match slot {
+                Some(done) => Ok(done),
+                None => issued.next().ok_or_else(|| {
+                    OrdersError::Failed("a planned shipment was not issued".into())
+                }),
+            })
+            .collect()
+    }
+}
+
+/// Issues each plan in its own savepoint: a refusal rolls back that shipment alone.
+fn issue_each(
+    tx: &mut Tx<'_>,
+    plans: &[Box<ship::Plan>],
+) -> Result<Vec<Result<Shipped, OrdersError>>, OrdersError> {
+    let mut out = Vec::with_capacity(plans.len());
+    for plan in plans {
+        tx.batch("SAVEPOINT orders_bulk_ship")?;
+        match ship::issue(tx, plan) {
+            Ok(shipped) => {
+                tx.batch("RELEASE SAVEPOINT orders_bulk_ship")?;
+                out.push(Ok(shipped));
+            }
+            Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(e),
+            Err(refused) => {
+                tx.batch(
+                    "ROLLBACK TO SAVEPOINT orders_bulk_ship; RELEASE SAVEPOINT orders_bulk_ship",
+                )?;
+                out.push(Err(refused));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A bulk create's outcome as a result row: `(status, order, problems)`; `Err` only for a
+/// failure of ours (what one create answers 5xx).
+pub fn outcome_row(
+    outcome: CreateOutcome,
+) -> Result<(&'static str, Option<OrderRow>, Value), OrdersError> {
+    let stored_problems =
+        |o: &OrderRow| serde_json::from_str(&o.problems).unwrap_or_else(|_| json!([]));
+    let listed = |problems: &[crossdock_http::Problem]| {
+        Value::Array(
+            problems
+                .iter()
+                .map(|p| json!({"field": p.field, "problem": p.problem}))
+                .collect(),
+        )
+    };
+    match outcome {
+        Ok(Created::Created(o)) => {
+            let problems = stored_problems(&o);
+            Ok(("created", Some(o), problems))
+        }
+        Ok(Created::Duplicate(o)) => {
+            let problems = stored_problems(&o);
+            Ok(("duplicate", Some(o), problems))
+        }
+        Err(OrdersError::Invalid(problems)) | Err(OrdersError::Conflict { problems, .. }) => {
+            Ok(("invalid", None, listed(&problems)))
+        }
+        Err(OrdersError::Forbidden(why)) => Ok((
+            "invalid",
+            None,
+            json!([{"field": "customer", "problem": why}]),
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+/// Whether a result row's order is one `?ship=true` ships: `ready`, or `shipped` already
+/// (its shipment is answered again).
+pub fn shippable(order: &OrderRow) -> bool {
+    order.status == OrderStatus::Ready.as_str() || order.status == OrderStatus::Shipped.as_str()
+}
