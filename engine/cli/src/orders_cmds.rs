@@ -65,7 +65,10 @@ fn import_remote(args: &ImportArgs, format: Format, body: Vec<u8>) -> Result<Val
         .map_err(|e| format!("reading the answer: {e}"))?;
     let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
     if status != 200 {
-        return Err(format!("the upload is refused ({status}): {}", refusal(&value)));
+        return Err(format!(
+            "the upload is refused ({status}): {}",
+            refusal(&value)
+        ));
     }
     Ok(value)
 }
@@ -103,8 +106,7 @@ fn import_local(args: &ImportArgs, format: Format, body: Vec<u8>) -> Result<Valu
                 ship: args.ship,
                 source: Source::Upload,
             };
-            match crossdock_orders::upload::upload(&orders, &actor, body.into(), &options).await
-            {
+            match crossdock_orders::upload::upload(&orders, &actor, body.into(), &options).await {
                 Ok(answer) => serde_json::from_str::<Value>(&answer.to_json())
                     .map_err(|e| format!("the answer: {e}")),
                 Err(e) => {
@@ -136,7 +138,10 @@ fn problems_text(list: &[Value]) -> String {
         .map(|p| {
             let field = p["field"].as_str().unwrap_or("");
             let problem = p["problem"].as_str().unwrap_or("");
-            let code = p["code"].as_str().map(|c| format!("{c}: ")).unwrap_or_default();
+            let code = p["code"]
+                .as_str()
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default();
             if field.is_empty() {
                 format!("{code}{problem}")
             } else {
@@ -156,7 +161,11 @@ fn print_answer(answer: &Value, ship: bool) -> Result<ExitCode, String> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let text = |v: &Value| v.as_str().map(cell).unwrap_or_default();
     let mut failed = false;
-    for r in answer["results"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+    for r in answer["results"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
         let problems = r["problems"]
             .as_array()
             .map(|l| problems_text(l))

@@ -155,9 +155,9 @@ impl Runtime {
                 let names = identity.clone();
                 let lookup: crossdock_orders::inbox::TenantLookup = Arc::new(move |name| {
                     let names = names.clone();
-                    Box::pin(async move {
-                        names.tenant_by_name(&name).await.map_err(|e| e.to_string())
-                    })
+                    Box::pin(
+                        async move { names.tenant_by_name(&name).await.map_err(|e| e.to_string()) },
+                    )
                 });
                 let inbox =
                     crossdock_orders::inbox::Inbox::new(orders.clone(), dir.clone(), lookup);

@@ -91,8 +91,22 @@ fn config(dir: &Path) -> Config {
 }
 
 async fn harness() -> H {
+    harness_on(None).await
+}
+
+/// On PostgreSQL: `None` when those tests are switched off (`CROSSDOCK_SKIP_POSTGRES=1`).
+async fn pg_harness() -> Option<(H, crossdock_db::testing::PgSchema)> {
+    let schema = crossdock_db::testing::PgSchema::create()?;
+    Some((harness_on(Some(schema.url())).await, schema))
+}
+
+async fn harness_on(database: Option<String>) -> H {
     let dir = temp_dir("h");
-    let rt = Runtime::start(&config(&dir), Arc::new(FixedClock))
+    let config = Config {
+        database,
+        ..config(&dir)
+    };
+    let rt = Runtime::start(&config, Arc::new(FixedClock))
         .await
         .expect("starts");
     let admin = key(&rt, "default", vec![Role::Admin, Role::Operator], None).await;
@@ -177,10 +191,38 @@ item1_origin_country,item2_description,item2_hs_code,item2_quantity,item2_value,
 fn row(reference: &str, edit: &[(&str, &str)]) -> String {
     let names: Vec<&str> = HEADER.split(',').collect();
     let mut cells: Vec<String> = [
-        reference, "", "Li Wei", "18 Keji Rd", "Shenzhen", "Guangdong", "518000", "CN",
-        "Anna Schmidt", "Invalidenstr. 116", "Berlin", "10115", "DE", "700", "300", "200", "100",
-        "45.00", "EUR", "cheapest", "true", "EUR", "Phone case", "392690", "2", "45.00", "CN",
-        "", "", "", "", "",
+        reference,
+        "",
+        "Li Wei",
+        "18 Keji Rd",
+        "Shenzhen",
+        "Guangdong",
+        "518000",
+        "CN",
+        "Anna Schmidt",
+        "Invalidenstr. 116",
+        "Berlin",
+        "10115",
+        "DE",
+        "700",
+        "300",
+        "200",
+        "100",
+        "45.00",
+        "EUR",
+        "cheapest",
+        "true",
+        "EUR",
+        "Phone case",
+        "392690",
+        "2",
+        "45.00",
+        "CN",
+        "",
+        "",
+        "",
+        "",
+        "",
     ]
     .iter()
     .map(|s| (*s).to_owned())
@@ -249,7 +291,14 @@ fn fields(problems: &Value) -> Vec<(String, String)> {
 }
 
 async fn orders_of(h: &H, key: &str, query: &str) -> Vec<Value> {
-    let (s, page) = call(&h.app, "GET", &format!("/v1/orders?limit=1000&{query}"), key, "").await;
+    let (s, page) = call(
+        &h.app,
+        "GET",
+        &format!("/v1/orders?limit=1000&{query}"),
+        key,
+        "",
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{page}");
     page["data"].as_array().unwrap().clone()
 }
@@ -259,7 +308,14 @@ async fn a_csv_upload_answers_every_row() {
     let h = harness().await;
     // An order that exists before the upload: its row answers duplicate.
     let before = row("SO-0", &[]);
-    let (s, first) = upload(&h.app, "/v1/orders/upload", &h.acme, CSV, csv_file(&[before.clone()])).await;
+    let (s, first) = upload(
+        &h.app,
+        "/v1/orders/upload",
+        &h.acme,
+        CSV,
+        csv_file(std::slice::from_ref(&before)),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{first}");
     assert_eq!(first["results"][0]["status"], "created");
     let rows = vec![
@@ -268,9 +324,15 @@ async fn a_csv_upload_answers_every_row() {
         row("SO-1", &[]),
         row("SO-1", &[("weight_g", "701")]),
         row("SO-2", &[("weight_g", "abc")]),
-        row("SO-3", &[("item2_hs_code", "39A690"), ("item2_description", "Cable")]),
+        row(
+            "SO-3",
+            &[("item2_hs_code", "39A690"), ("item2_description", "Cable")],
+        ),
         row("SO-4", &[("recipient_postcode", "")]),
-        row("SO-5", &[("tracked_required", "maybe"), ("length_mm", "1.5")]),
+        row(
+            "SO-5",
+            &[("tracked_required", "maybe"), ("length_mm", "1.5")],
+        ),
         row("SO-6", &[("recipient_country", "de")]),
         row("SO-7", &[("customer", "acme")]),
         "SO-8,too,few".to_owned(),
@@ -280,14 +342,24 @@ async fn a_csv_upload_answers_every_row() {
     let results = answer["results"].as_array().unwrap();
     assert_eq!(results.len(), rows.len());
     // (row, status, order_status, problem fields with their columns)
-    let expected: Vec<(u64, &str, Option<&str>, Vec<(&str, &str)>)> = vec![
+    let expected: Vec<Expected> = vec![
         (1, "created", Some("ready"), vec![]),
         (2, "duplicate", Some("ready"), vec![]),
         (3, "duplicate", Some("ready"), vec![]),
         (4, "invalid", None, vec![("reference", "reference")]),
         (5, "invalid", None, vec![("parcel.weight_g", "weight_g")]),
-        (6, "invalid", None, vec![("contents[1].hs_code", "item2_hs_code")]),
-        (7, "created", Some("held"), vec![("recipient.postcode", "recipient_postcode")]),
+        (
+            6,
+            "invalid",
+            None,
+            vec![("contents[1].hs_code", "item2_hs_code")],
+        ),
+        (
+            7,
+            "created",
+            Some("held"),
+            vec![("recipient.postcode", "recipient_postcode")],
+        ),
         (
             8,
             "invalid",
@@ -297,7 +369,12 @@ async fn a_csv_upload_answers_every_row() {
                 ("routing.require.tracked", "tracked_required"),
             ],
         ),
-        (9, "invalid", None, vec![("recipient.country", "recipient_country")]),
+        (
+            9,
+            "invalid",
+            None,
+            vec![("recipient.country", "recipient_country")],
+        ),
         (10, "created", Some("ready"), vec![]),
         (11, "invalid", None, vec![("", "")]),
     ];
@@ -319,20 +396,44 @@ async fn a_csv_upload_answers_every_row() {
     assert_eq!(results[1]["order"], first["results"][0]["order"]);
     assert_eq!(results[2]["order"], results[0]["order"]);
     assert_eq!(
-        (&answer["rows"], &answer["created"], &answer["duplicate"], &answer["invalid"]),
+        (
+            &answer["rows"],
+            &answer["created"],
+            &answer["duplicate"],
+            &answer["invalid"]
+        ),
         (&json!(11), &json!(3), &json!(2), &json!(6))
     );
     // Exactly the created rows exist, from the upload, as one POST would have made them.
     let listed = orders_of(&h, &h.acme, "source=upload").await;
-    let mut refs: Vec<&str> = listed.iter().map(|o| o["reference"].as_str().unwrap()).collect();
+    let mut refs: Vec<&str> = listed
+        .iter()
+        .map(|o| o["reference"].as_str().unwrap())
+        .collect();
     refs.sort_unstable();
     assert_eq!(refs, ["SO-0", "SO-1", "SO-4", "SO-7"]);
-    let (_, one) = call(&h.app, "GET", &format!("/v1/orders/{}", results[0]["order"].as_str().unwrap()), &h.acme, "").await;
+    let (_, one) = call(
+        &h.app,
+        "GET",
+        &format!("/v1/orders/{}", results[0]["order"].as_str().unwrap()),
+        &h.acme,
+        "",
+    )
+    .await;
     let mut by_post: Value = serde_json::from_str(&row_json("SO-1")).unwrap();
     by_post["reference"] = json!("SO-1-post");
     let (s, posted) = call(&h.app, "POST", "/v1/orders", &h.acme, &by_post.to_string()).await;
     assert_eq!(s, StatusCode::CREATED, "{posted}");
-    for key in ["shipper", "recipient", "parcel", "declared_value", "contents", "routing", "status", "customer"] {
+    for key in [
+        "shipper",
+        "recipient",
+        "parcel",
+        "declared_value",
+        "contents",
+        "routing",
+        "status",
+        "customer",
+    ] {
         assert_eq!(one[key], posted[key], "{key}");
     }
 }
@@ -349,13 +450,19 @@ fn row_json(reference: &str) -> String {
     .to_string()
 }
 
+/// A Parquet row: reference, weight, value in cents, tracked.
+type PqRow<'a> = (&'a str, Option<i64>, i128, bool);
+/// A row's expected answer: (row, status, order_status, problem fields with their columns).
+type Expected<'a> = (u64, &'a str, Option<&'a str>, Vec<(&'a str, &'a str)>);
+type Headers = Vec<(String, String)>;
+
 /// A Parquet file of the given rows: references, weights (Int64, null = absent), values
 /// (DECIMAL(10,2)), tracked (BOOLEAN) and the rest of the good row as strings.
-fn parquet_file(rows: &[(&str, Option<i64>, i128, bool)]) -> Vec<u8> {
-    let text = |f: &dyn Fn(&(&str, Option<i64>, i128, bool)) -> Option<String>| -> ArrayRef {
+fn parquet_file(rows: &[PqRow]) -> Vec<u8> {
+    let text = |f: &dyn Fn(&PqRow) -> Option<String>| -> ArrayRef {
         Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
     };
-    let fixed = |v: &'static str| move |_: &(&str, Option<i64>, i128, bool)| Some(v.to_owned());
+    let fixed = |v: &'static str| move |_: &PqRow| Some(v.to_owned());
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("reference", text(&|r| Some(r.0.to_owned()))),
         ("shipper_name", text(&fixed("Li Wei"))),
@@ -371,7 +478,9 @@ fn parquet_file(rows: &[(&str, Option<i64>, i128, bool)]) -> Vec<u8> {
         ("recipient_country", text(&fixed("DE"))),
         (
             "weight_g",
-            Arc::new(Int64Array::from(rows.iter().map(|r| r.1).collect::<Vec<_>>())),
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            )),
         ),
         (
             "value_amount",
@@ -384,7 +493,9 @@ fn parquet_file(rows: &[(&str, Option<i64>, i128, bool)]) -> Vec<u8> {
         ("value_currency", text(&fixed("EUR"))),
         (
             "tracked_required",
-            Arc::new(BooleanArray::from(rows.iter().map(|r| r.3).collect::<Vec<_>>())),
+            Arc::new(BooleanArray::from(
+                rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )),
         ),
         ("item1_description", text(&fixed("Phone case"))),
         ("item1_hs_code", text(&fixed("392690"))),
@@ -446,15 +557,24 @@ async fn a_parquet_upload_reads_typed_columns() {
         fields(&answer["results"][2]["problems"]),
         [("parcel.weight_g".to_owned(), "weight_g".to_owned())]
     );
-    assert_eq!(answer["results"][3]["problems"][0]["field"], "parcel.weight_g");
+    assert_eq!(
+        answer["results"][3]["problems"][0]["field"],
+        "parcel.weight_g"
+    );
     let id = answer["results"][4]["order"].as_str().unwrap();
     let (_, order) = call(&h.app, "GET", &format!("/v1/orders/{id}"), &h.acme, "").await;
-    assert_eq!(order["declared_value"], json!({"amount": "45.10", "currency": "EUR"}));
+    assert_eq!(
+        order["declared_value"],
+        json!({"amount": "45.10", "currency": "EUR"})
+    );
     assert_eq!(order["routing"]["require"]["tracked"], true);
     assert_eq!(order["contents"][0]["quantity"], 2);
     // Again: every order exists, nothing new.
     let (_, again) = upload(&h.app, "/v1/orders/upload", &h.acme, PARQUET, file).await;
-    assert_eq!((&again["created"], &again["duplicate"], &again["invalid"]), (&json!(0), &json!(4), &json!(1)));
+    assert_eq!(
+        (&again["created"], &again["duplicate"], &again["invalid"]),
+        (&json!(0), &json!(4), &json!(1))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -466,18 +586,66 @@ async fn unreadable_files_and_unknown_columns_are_refused_whole() {
         over.push_str(&format!("r{i}\n"));
     }
     let float_money = write_parquet(vec![
-        ("reference", Arc::new(StringArray::from(vec!["F-1"])) as ArrayRef),
-        ("value_amount", Arc::new(arrow_array::Float64Array::from(vec![45.0])) as ArrayRef),
+        (
+            "reference",
+            Arc::new(StringArray::from(vec!["F-1"])) as ArrayRef,
+        ),
+        (
+            "value_amount",
+            Arc::new(arrow_array::Float64Array::from(vec![45.0])) as ArrayRef,
+        ),
     ]);
     let cases: Vec<(&str, &str, Vec<u8>, StatusCode, &str)> = vec![
-        ("unknown column", CSV, format!("reference,colour\nR-1,red\n").into_bytes(), StatusCode::BAD_REQUEST, "colour"),
-        ("no reference column", CSV, b"weight_g\n700\n".to_vec(), StatusCode::BAD_REQUEST, "reference"),
-        ("a column twice", CSV, b"reference,reference\nR,R\n".to_vec(), StatusCode::BAD_REQUEST, "reference"),
+        (
+            "unknown column",
+            CSV,
+            b"reference,colour\nR-1,red\n".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "colour",
+        ),
+        (
+            "no reference column",
+            CSV,
+            b"weight_g\n700\n".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "reference",
+        ),
+        (
+            "a column twice",
+            CSV,
+            b"reference,reference\nR,R\n".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "reference",
+        ),
         ("empty", CSV, Vec::new(), StatusCode::BAD_REQUEST, "body"),
-        ("not Parquet", PARQUET, csv_file(&[good.clone()]), StatusCode::BAD_REQUEST, "body"),
-        ("float money", PARQUET, float_money, StatusCode::BAD_REQUEST, "value_amount"),
-        ("unknown type", "application/json", csv_file(&[good.clone()]), StatusCode::BAD_REQUEST, "Content-Type"),
-        ("over the row limit", CSV, over.into_bytes(), StatusCode::PAYLOAD_TOO_LARGE, "body"),
+        (
+            "not Parquet",
+            PARQUET,
+            csv_file(std::slice::from_ref(&good)),
+            StatusCode::BAD_REQUEST,
+            "body",
+        ),
+        (
+            "float money",
+            PARQUET,
+            float_money,
+            StatusCode::BAD_REQUEST,
+            "value_amount",
+        ),
+        (
+            "unknown type",
+            "application/json",
+            csv_file(std::slice::from_ref(&good)),
+            StatusCode::BAD_REQUEST,
+            "Content-Type",
+        ),
+        (
+            "over the row limit",
+            CSV,
+            over.into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body",
+        ),
     ];
     for (what, content_type, body, status, field) in cases {
         let (s, e) = upload(&h.app, "/v1/orders/upload", &h.acme, content_type, body).await;
@@ -485,37 +653,76 @@ async fn unreadable_files_and_unknown_columns_are_refused_whole() {
         assert_eq!(e["problems"][0]["field"], field, "{what}: {e}");
         if status == StatusCode::PAYLOAD_TOO_LARGE {
             assert!(
-                e["problems"][0]["problem"].as_str().unwrap().contains("orders_upload_rows_max"),
+                e["problems"][0]["problem"]
+                    .as_str()
+                    .unwrap()
+                    .contains("orders_upload_rows_max"),
                 "{e}"
             );
         }
     }
-    assert!(orders_of(&h, &h.admin, "").await.is_empty(), "a refused file creates nothing");
-    let (s, _) = upload(&h.app, "/v1/orders/upload?ship=yes", &h.acme, CSV, csv_file(&[good])).await;
+    assert!(
+        orders_of(&h, &h.admin, "").await.is_empty(),
+        "a refused file creates nothing"
+    );
+    let (s, _) = upload(
+        &h.app,
+        "/v1/orders/upload?ship=yes",
+        &h.acme,
+        CSV,
+        csv_file(&[good]),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ship_true_ships_ready_rows_and_adds_tracking_numbers() {
-    let h = harness().await;
+    ship_true(&harness().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ship_true_on_postgres() {
+    if let Some((h, _schema)) = pg_harness().await {
+        ship_true(&h).await;
+    }
+}
+
+async fn ship_true(h: &H) {
     let mut rows: Vec<String> = (0..1200).map(|i| row(&format!("SH-{i}"), &[])).collect();
     rows.push(row("SH-held", &[("recipient_postcode", "")]));
     rows.push(row("SH-heavy", &[("weight_g", "999999")]));
     let file = csv_file(&rows);
-    let (s, answer) = upload(&h.app, "/v1/orders/upload?ship=true", &h.acme, CSV, file.clone()).await;
+    let (s, answer) = upload(
+        &h.app,
+        "/v1/orders/upload?ship=true",
+        &h.acme,
+        CSV,
+        file.clone(),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{answer}");
-    assert_eq!((&answer["created"], &answer["shipped"]), (&json!(1202), &json!(1200)));
+    assert_eq!(
+        (&answer["created"], &answer["shipped"]),
+        (&json!(1202), &json!(1200))
+    );
     let results = answer["results"].as_array().unwrap();
     let mut numbers = std::collections::HashSet::new();
     for r in &results[..1200] {
-        let number = r["tracking_number"].as_str().unwrap_or_else(|| panic!("{r}"));
+        let number = r["tracking_number"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{r}"));
         assert!(internal_ok(number), "{number}");
         assert!(numbers.insert(number.to_owned()), "{number} twice");
         assert_eq!(r["order_status"], "shipped");
         assert!(r["shipment"].as_str().unwrap().starts_with("shp_"));
     }
     assert!(results[1200].get("shipment").is_none() && results[1200].get("ship_error").is_none());
-    assert_eq!(results[1201]["ship_error"]["error"], "no_service", "{}", results[1201]);
+    assert_eq!(
+        results[1201]["ship_error"]["error"], "no_service",
+        "{}",
+        results[1201]
+    );
     let sid = results[7]["shipment"].as_str().unwrap();
     let (s, shipment) = call(&h.app, "GET", &format!("/v1/shipments/{sid}"), &h.acme, "").await;
     assert_eq!(s, StatusCode::OK);
@@ -523,7 +730,10 @@ async fn ship_true_ships_ready_rows_and_adds_tracking_numbers() {
     assert_eq!(shipment["order"], results[7]["order"]);
     // The same file again: every row a duplicate with the shipment it has; none issued.
     let (_, again) = upload(&h.app, "/v1/orders/upload?ship=true", &h.acme, CSV, file).await;
-    assert_eq!((&again["duplicate"], &again["shipped"]), (&json!(1202), &json!(1200)));
+    assert_eq!(
+        (&again["duplicate"], &again["shipped"]),
+        (&json!(1202), &json!(1200))
+    );
     for (a, b) in results.iter().zip(again["results"].as_array().unwrap()) {
         assert_eq!(a["tracking_number"], b["tracking_number"]);
     }
@@ -531,12 +741,18 @@ async fn ship_true_ships_ready_rows_and_adds_tracking_numbers() {
     let (_, page2) = call(
         &h.app,
         "GET",
-        &format!("/v1/shipments?limit=1000&cursor={}", page["next_cursor"].as_str().unwrap()),
+        &format!(
+            "/v1/shipments?limit=1000&cursor={}",
+            page["next_cursor"].as_str().unwrap()
+        ),
         &h.admin,
         "",
     )
     .await;
-    assert_eq!(page["data"].as_array().unwrap().len() + page2["data"].as_array().unwrap().len(), 1200);
+    assert_eq!(
+        page["data"].as_array().unwrap().len() + page2["data"].as_array().unwrap().len(),
+        1200
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -549,14 +765,42 @@ async fn uploads_keep_to_their_tenant_and_customer() {
         (&h.acme, "", "zeta", StatusCode::OK, "invalid", ""),
         (&h.acme, "?customer=zeta", "", StatusCode::FORBIDDEN, "", ""),
         (&h.admin, "", "", StatusCode::OK, "invalid", ""),
-        (&h.admin, "?customer=zeta", "", StatusCode::OK, "created", "zeta"),
-        (&h.admin, "?customer=zeta", "acme", StatusCode::OK, "invalid", ""),
+        (
+            &h.admin,
+            "?customer=zeta",
+            "",
+            StatusCode::OK,
+            "created",
+            "zeta",
+        ),
+        (
+            &h.admin,
+            "?customer=zeta",
+            "acme",
+            StatusCode::OK,
+            "invalid",
+            "",
+        ),
         (&h.admin, "", "acme", StatusCode::OK, "duplicate", "acme"),
-        (&h.other, "?customer=acme", "", StatusCode::OK, "created", "acme"),
+        (
+            &h.other,
+            "?customer=acme",
+            "",
+            StatusCode::OK,
+            "created",
+            "acme",
+        ),
     ];
     let mut ids = Vec::new();
     for (key, query, customer, status, row_status, owner) in cases {
-        let (s, answer) = upload(&h.app, &format!("/v1/orders/upload{query}"), key, CSV, file(customer)).await;
+        let (s, answer) = upload(
+            &h.app,
+            &format!("/v1/orders/upload{query}"),
+            key,
+            CSV,
+            file(customer),
+        )
+        .await;
         assert_eq!(s, status, "{query} {customer}: {answer}");
         if s != StatusCode::OK {
             continue;
@@ -603,18 +847,40 @@ async fn the_template_uploads_as_a_ready_order() {
     let header = text.lines().next().unwrap();
     let mut expected = vec!["reference".to_owned(), "customer".to_owned()];
     for party in ["shipper", "recipient"] {
-        for f in ["name", "company", "line1", "line2", "city", "region", "postcode", "country", "phone", "email"] {
+        for f in [
+            "name", "company", "line1", "line2", "city", "region", "postcode", "country", "phone",
+            "email",
+        ] {
             expected.push(format!("{party}_{f}"));
         }
     }
     for c in [
-        "weight_g", "length_mm", "width_mm", "height_mm", "value_amount", "value_currency", "battery", "goods",
-        "incoterm", "customs_category", "strategy", "tracked_required", "max_transit_days", "service", "currency",
+        "weight_g",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "value_amount",
+        "value_currency",
+        "battery",
+        "goods",
+        "incoterm",
+        "customs_category",
+        "strategy",
+        "tracked_required",
+        "max_transit_days",
+        "service",
+        "currency",
     ] {
         expected.push(c.to_owned());
     }
     for i in 1..=5 {
-        for f in ["description", "hs_code", "quantity", "value", "origin_country"] {
+        for f in [
+            "description",
+            "hs_code",
+            "quantity",
+            "value",
+            "origin_country",
+        ] {
             expected.push(format!("item{i}_{f}"));
         }
     }
@@ -625,7 +891,14 @@ async fn the_template_uploads_as_a_ready_order() {
     assert_eq!(answer["results"][0]["status"], "created", "{answer}");
     assert_eq!(answer["results"][0]["order_status"], "ready", "{answer}");
     // An admin names the customer: the same order.
-    let (_, again) = upload(&h.app, "/v1/orders/upload?customer=acme", &h.admin, CSV, bytes).await;
+    let (_, again) = upload(
+        &h.app,
+        "/v1/orders/upload?customer=acme",
+        &h.admin,
+        CSV,
+        bytes,
+    )
+    .await;
     assert_eq!(again["results"][0]["status"], "duplicate");
     assert_eq!(again["results"][0]["order"], answer["results"][0]["order"]);
 }
@@ -634,14 +907,27 @@ fn inbox_for(h: &H, dir: &Path) -> crossdock_orders::inbox::Inbox {
     let identity = h.rt.identity.clone();
     let lookup: crossdock_orders::inbox::TenantLookup = Arc::new(move |name| {
         let identity = identity.clone();
-        Box::pin(async move { identity.tenant_by_name(&name).await.map_err(|e| e.to_string()) })
+        Box::pin(async move {
+            identity
+                .tenant_by_name(&name)
+                .await
+                .map_err(|e| e.to_string())
+        })
     });
-    crossdock_orders::inbox::Inbox::new(h.rt.orders.clone().expect("orders"), dir.to_owned(), lookup)
+    crossdock_orders::inbox::Inbox::new(
+        h.rt.orders.clone().expect("orders"),
+        dir.to_owned(),
+        lookup,
+    )
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     names.sort();
     names
@@ -664,24 +950,54 @@ async fn the_inbox_uploads_each_file_once_and_files_it_with_its_report() {
     let inbox = inbox_for(&h, &inbox_dir);
     let filed = inbox.scan().await.expect("scan");
     assert_eq!(filed.len(), 3, "{filed:?}");
-    assert_eq!(files_in(&acme), ["c.csv.part", "done", "failed", "notes.txt"]);
+    assert_eq!(
+        files_in(&acme),
+        ["c.csv.part", "done", "failed", "notes.txt"]
+    );
     let stamp = "20261124T000000Z";
     assert_eq!(
         files_in(&acme.join("done")),
-        [format!("{stamp}-a.csv"), format!("{stamp}-a.csv.report.json")]
+        [
+            format!("{stamp}-a.csv"),
+            format!("{stamp}-a.csv.report.json")
+        ]
     );
     assert_eq!(
         files_in(&acme.join("failed")),
-        [format!("{stamp}-b.csv"), format!("{stamp}-b.csv.report.json")]
+        [
+            format!("{stamp}-b.csv"),
+            format!("{stamp}-b.csv.report.json")
+        ]
     );
-    assert_eq!(std::fs::read(acme.join("done").join(format!("{stamp}-a.csv"))).unwrap(), good);
-    let report = |p: PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    assert_eq!(
+        std::fs::read(acme.join("done").join(format!("{stamp}-a.csv"))).unwrap(),
+        good
+    );
+    let report =
+        |p: PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
     let done = report(acme.join("done").join(format!("{stamp}-a.csv.report.json")));
-    assert_eq!((&done["created"], &done["invalid"]), (&json!(1), &json!(1)), "{done}");
-    let failed = report(acme.join("failed").join(format!("{stamp}-b.csv.report.json")));
+    assert_eq!(
+        (&done["created"], &done["invalid"]),
+        (&json!(1), &json!(1)),
+        "{done}"
+    );
+    let failed = report(
+        acme.join("failed")
+            .join(format!("{stamp}-b.csv.report.json")),
+    );
     assert_eq!(failed["problems"][0]["field"], "colour", "{failed}");
-    let unknown = report(stranger.join("failed").join(format!("{stamp}-d.csv.report.json")));
-    assert!(unknown["problems"][0]["problem"].as_str().unwrap().contains("nosuch"), "{unknown}");
+    let unknown = report(
+        stranger
+            .join("failed")
+            .join(format!("{stamp}-d.csv.report.json")),
+    );
+    assert!(
+        unknown["problems"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("nosuch"),
+        "{unknown}"
+    );
     let listed = orders_of(&h, &h.acme, "source=inbox").await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["reference"], "IN-1");
@@ -691,8 +1007,15 @@ async fn the_inbox_uploads_each_file_once_and_files_it_with_its_report() {
     let filed = inbox.scan().await.expect("scan");
     assert_eq!(filed.len(), 2);
     assert!(filed.iter().all(|f| f.done));
-    let again = report(acme.join("done").join(format!("{stamp}-1-a.csv.report.json")));
-    assert_eq!((&again["created"], &again["duplicate"]), (&json!(0), &json!(1)), "{again}");
+    let again = report(
+        acme.join("done")
+            .join(format!("{stamp}-1-a.csv.report.json")),
+    );
+    assert_eq!(
+        (&again["created"], &again["duplicate"]),
+        (&json!(0), &json!(1)),
+        "{again}"
+    );
     assert_eq!(orders_of(&h, &h.acme, "source=inbox").await.len(), 1);
     assert!(inbox.scan().await.expect("scan").is_empty());
 }
@@ -701,7 +1024,9 @@ type HmacSha256 = Hmac<sha2::Sha256>;
 
 /// A Standard Webhooks signature, computed here with the `hmac` crate.
 fn signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
-    let key = STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
     let mut mac = HmacSha256::new_from_slice(&key).unwrap();
     mac.update(id.as_bytes());
     mac.update(b".");
@@ -726,24 +1051,55 @@ fn the_test_signer_reproduces_the_published_vector() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inbound_webhooks_are_verified_and_answered_once() {
-    let h = harness().await;
-    let (s, _) = call(&h.app, "POST", "/v1/inbound/endpoints", &h.acme, r#"{"customer": "acme"}"#).await;
+    inbound_webhooks(&harness().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_webhooks_on_postgres() {
+    if let Some((h, _schema)) = pg_harness().await {
+        inbound_webhooks(&h).await;
+    }
+}
+
+async fn inbound_webhooks(h: &H) {
+    let (s, _) = call(
+        &h.app,
+        "POST",
+        "/v1/inbound/endpoints",
+        &h.acme,
+        r#"{"customer": "acme"}"#,
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, endpoint) = call(&h.app, "POST", "/v1/inbound/endpoints", &h.admin, r#"{"customer": "acme"}"#).await;
+    let (s, endpoint) = call(
+        &h.app,
+        "POST",
+        "/v1/inbound/endpoints",
+        &h.admin,
+        r#"{"customer": "acme"}"#,
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{endpoint}");
     let id = endpoint["id"].as_str().unwrap();
     assert!(id.starts_with("inb_"));
     assert_eq!(endpoint["url"], format!("/v1/inbound/orders?endpoint={id}"));
     let secret = endpoint["secret"].as_str().unwrap();
-    assert_eq!(STANDARD.decode(&secret["whsec_".len()..]).unwrap().len(), 32);
+    assert_eq!(
+        STANDARD.decode(&secret["whsec_".len()..]).unwrap().len(),
+        32
+    );
     let url = endpoint["url"].as_str().unwrap().to_owned();
     let mut order: Value = serde_json::from_str(&row_json("WH-1")).unwrap();
     order["customer"] = json!("acme");
-    let body = json!({"orders": [order, {"reference": "WH-2", "customer": "zeta"}, {"colour": 1}]}).to_string();
+    let body = json!({"orders": [order, {"reference": "WH-2", "customer": "zeta"}, {"colour": 1}]})
+        .to_string();
     let post = |url: String, headers: Vec<(String, String)>, body: String| {
         let app = h.app.clone();
         async move {
-            let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let headers: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
             send(&app, "POST", &url, &headers, body.into_bytes()).await
         }
     };
@@ -758,43 +1114,122 @@ async fn inbound_webhooks_are_verified_and_answered_once() {
     let good = signature(secret, "msg_1", NOW, body.as_bytes());
     let other_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     // Refused without creating anything: (what, url, headers)
-    let refusals: Vec<(&str, String, Vec<(String, String)>)> = vec![
-        ("no signature", url.clone(), vec![("webhook-id".into(), "msg_1".into()), ("webhook-timestamp".into(), NOW.to_string())]),
-        ("another secret", url.clone(), signed("msg_1", NOW, signature(other_secret, "msg_1", NOW, body.as_bytes()))),
-        ("another id", url.clone(), signed("msg_2", NOW, good.clone())),
-        ("stale", url.clone(), signed("msg_1", NOW - 301, signature(secret, "msg_1", NOW - 301, body.as_bytes()))),
-        ("ahead", url.clone(), signed("msg_1", NOW + 301, signature(secret, "msg_1", NOW + 301, body.as_bytes()))),
-        ("not v1", url.clone(), signed("msg_1", NOW, good.replace("v1,", "v2,"))),
-        ("unknown endpoint", "/v1/inbound/orders?endpoint=inb_nosuch".into(), signed("msg_1", NOW, good.clone())),
-        ("no endpoint", "/v1/inbound/orders".into(), signed("msg_1", NOW, good.clone())),
+    let refusals: Vec<(&str, String, Headers)> = vec![
+        (
+            "no signature",
+            url.clone(),
+            vec![
+                ("webhook-id".into(), "msg_1".into()),
+                ("webhook-timestamp".into(), NOW.to_string()),
+            ],
+        ),
+        (
+            "another secret",
+            url.clone(),
+            signed(
+                "msg_1",
+                NOW,
+                signature(other_secret, "msg_1", NOW, body.as_bytes()),
+            ),
+        ),
+        (
+            "another id",
+            url.clone(),
+            signed("msg_2", NOW, good.clone()),
+        ),
+        (
+            "stale",
+            url.clone(),
+            signed(
+                "msg_1",
+                NOW - 301,
+                signature(secret, "msg_1", NOW - 301, body.as_bytes()),
+            ),
+        ),
+        (
+            "ahead",
+            url.clone(),
+            signed(
+                "msg_1",
+                NOW + 301,
+                signature(secret, "msg_1", NOW + 301, body.as_bytes()),
+            ),
+        ),
+        (
+            "not v1",
+            url.clone(),
+            signed("msg_1", NOW, good.replace("v1,", "v2,")),
+        ),
+        (
+            "unknown endpoint",
+            "/v1/inbound/orders?endpoint=inb_nosuch".into(),
+            signed("msg_1", NOW, good.clone()),
+        ),
+        (
+            "no endpoint",
+            "/v1/inbound/orders".into(),
+            signed("msg_1", NOW, good.clone()),
+        ),
     ];
     for (what, u, headers) in refusals {
         let (s, e, _) = post(u, headers, body.clone()).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{what}: {e}");
     }
-    assert!(orders_of(&h, &h.admin, "").await.is_empty());
+    assert!(orders_of(h, &h.admin, "").await.is_empty());
     // Within 300 s, among several signatures: accepted.
     let ts = NOW - 299;
-    let several = format!("v1,bm9wZQ== {} v1a,xyz", signature(secret, "msg_1", ts, body.as_bytes()));
-    let (s, first, first_bytes) = post(url.clone(), signed("msg_1", ts, several), body.clone()).await;
+    let several = format!(
+        "v1,bm9wZQ== {} v1a,xyz",
+        signature(secret, "msg_1", ts, body.as_bytes())
+    );
+    let (s, first, first_bytes) =
+        post(url.clone(), signed("msg_1", ts, several), body.clone()).await;
     assert_eq!(s, StatusCode::OK, "{first}");
-    let statuses: Vec<&str> = first["results"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["created", "invalid", "invalid"]);
     assert_eq!(first["results"][1]["problems"][0]["field"], "customer");
-    let listed = orders_of(&h, &h.acme, "source=webhook").await;
+    let listed = orders_of(h, &h.acme, "source=webhook").await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["id"], first["results"][0]["order"]);
     // The same webhook-id again, even with another (signed) body: the first answer.
     let body2 = json!({"orders": [{"reference": "WH-9", "customer": "acme"}]}).to_string();
-    let (s, _, again) = post(url.clone(), signed("msg_1", NOW, signature(secret, "msg_1", NOW, body2.as_bytes())), body2).await;
+    let (s, _, again) = post(
+        url.clone(),
+        signed(
+            "msg_1",
+            NOW,
+            signature(secret, "msg_1", NOW, body2.as_bytes()),
+        ),
+        body2,
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again, first_bytes);
-    assert_eq!(orders_of(&h, &h.acme, "source=webhook").await.len(), 1);
+    assert_eq!(orders_of(h, &h.acme, "source=webhook").await.len(), 1);
     // A new id with the same orders: duplicates. A bad body is answered 400, once.
-    let (_, dup, _) = post(url.clone(), signed("msg_3", NOW, signature(secret, "msg_3", NOW, body.as_bytes())), body.clone()).await;
+    let (_, dup, _) = post(
+        url.clone(),
+        signed(
+            "msg_3",
+            NOW,
+            signature(secret, "msg_3", NOW, body.as_bytes()),
+        ),
+        body.clone(),
+    )
+    .await;
     assert_eq!(dup["results"][0]["status"], "duplicate");
     for _ in 0..2 {
-        let (s, e, _) = post(url.clone(), signed("msg_4", NOW, signature(secret, "msg_4", NOW, b"{")), "{".into()).await;
+        let (s, e, _) = post(
+            url.clone(),
+            signed("msg_4", NOW, signature(secret, "msg_4", NOW, b"{")),
+            "{".into(),
+        )
+        .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     }
 }
@@ -824,13 +1259,27 @@ fn orders_import_runs_in_process_on_a_data_directory() {
     let good = dir.join("good.csv");
     std::fs::write(&good, csv_file(&[row("CLI-1", &[]), row("CLI-2", &[])])).unwrap();
     let mixed = dir.join("mixed.CSV");
-    std::fs::write(&mixed, csv_file(&[row("CLI-1", &[]), row("CLI-3", &[("item2_hs_code", "39A690")])])).unwrap();
+    std::fs::write(
+        &mixed,
+        csv_file(&[
+            row("CLI-1", &[]),
+            row("CLI-3", &[("item2_hs_code", "39A690")]),
+        ]),
+    )
+    .unwrap();
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, b"reference,colour\nX,red\n").unwrap();
     let local = |file: &Path, tenant: &str, more: &[&str]| {
         let mut args = vec![
-            "orders", "import", file.to_str().unwrap(), "--data-dir", data.to_str().unwrap(),
-            "--tenant", tenant, "--customer", "acme",
+            "orders",
+            "import",
+            file.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--tenant",
+            tenant,
+            "--customer",
+            "acme",
         ];
         args.extend_from_slice(more);
         crossdock(&args)
@@ -843,18 +1292,30 @@ fn orders_import_runs_in_process_on_a_data_directory() {
     assert_eq!(&cells[..3], ["1", "CLI-1", "created"], "{out}");
     assert!(cells[3].starts_with("ord_") && cells[4].is_empty(), "{out}");
     assert!(internal_ok(cells[5]), "{out}");
-    assert!(lines[2].starts_with("rows 2: created 2, duplicate 0, invalid 0, shipped 2"), "{out}");
+    assert!(
+        lines[2].starts_with("rows 2: created 2, duplicate 0, invalid 0, shipped 2"),
+        "{out}"
+    );
     let (code, out, err) = local(&mixed, "default", &[]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("1\tCLI-1\tduplicate\tord_"), "{out}");
-    assert!(out.contains("2\tCLI-3\tinvalid\t\tcontents[1].hs_code: "), "{out}");
+    assert!(
+        out.contains("2\tCLI-3\tinvalid\t\tcontents[1].hs_code: "),
+        "{out}"
+    );
     let (code, out, err) = local(&bad, "default", &[]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("colour"), "{err}");
     let (code, _, err) = local(&good, "nosuch", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("no tenant named \"nosuch\""), "{err}");
-    let (code, _, err) = crossdock(&["orders", "import", "orders.txt", "--data-dir", data.to_str().unwrap()]);
+    let (code, _, err) = crossdock(&[
+        "orders",
+        "import",
+        "orders.txt",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains(".csv or .parquet"), "{err}");
 }
@@ -868,22 +1329,57 @@ async fn orders_import_uploads_to_a_server() {
     tokio::spawn(async move { axum::serve(listener, app).await });
     let dir = temp_dir("remote");
     let file = dir.join("orders.parquet");
-    std::fs::write(&file, parquet_file(&[("RM-1", Some(700), 4500, true), ("RM-2", Some(0), 4500, true)])).unwrap();
+    std::fs::write(
+        &file,
+        parquet_file(&[
+            ("RM-1", Some(700), 4500, true),
+            ("RM-2", Some(0), 4500, true),
+        ]),
+    )
+    .unwrap();
     let (admin, acme) = (h.admin.clone(), h.acme.clone());
     let (code, out, err) = tokio::task::spawn_blocking({
         let (file, url) = (file.clone(), url.clone());
-        move || crossdock(&["orders", "import", file.to_str().unwrap(), "--url", &url, "--key", &admin, "--customer", "acme"])
+        move || {
+            crossdock(&[
+                "orders",
+                "import",
+                file.to_str().unwrap(),
+                "--url",
+                &url,
+                "--key",
+                &admin,
+                "--customer",
+                "acme",
+            ])
+        }
     })
     .await
     .unwrap();
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.starts_with("1\tRM-1\tcreated\tord_"), "{out}");
-    assert!(out.contains("2\tRM-2\tinvalid\t\tparcel.weight_g: "), "{out}");
-    assert!(out.ends_with("rows 2: created 1, duplicate 0, invalid 1\n"), "{out}");
+    assert!(
+        out.contains("2\tRM-2\tinvalid\t\tparcel.weight_g: "),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("rows 2: created 1, duplicate 0, invalid 1\n"),
+        "{out}"
+    );
     let listed = orders_of(&h, &h.acme, "source=upload").await;
     assert_eq!(listed.len(), 1);
     let (code, out, err) = tokio::task::spawn_blocking(move || {
-        crossdock(&["orders", "import", file.to_str().unwrap(), "--url", &url, "--key", &acme, "--customer", "zeta"])
+        crossdock(&[
+            "orders",
+            "import",
+            file.to_str().unwrap(),
+            "--url",
+            &url,
+            "--key",
+            &acme,
+            "--customer",
+            "zeta",
+        ])
     })
     .await
     .unwrap();

@@ -93,7 +93,9 @@ impl Orders {
             .map(|p| match p {
                 Ok(_) => match stored.next() {
                     Some((row, created, submitted)) => settle(row, created, &submitted),
-                    None => Err(OrdersError::Failed("a prepared order was not inserted".into())),
+                    None => Err(OrdersError::Failed(
+                        "a prepared order was not inserted".into(),
+                    )),
                 },
                 Err(e) => Err(e),
             })
@@ -151,9 +153,9 @@ impl Orders {
             .into_iter()
             .map(|slot| match slot {
                 Some(done) => Ok(done),
-                None => issued.next().ok_or_else(|| {
-                    OrdersError::Failed("a planned shipment was not issued".into())
-                }),
+                None => issued
+                    .next()
+                    .ok_or_else(|| OrdersError::Failed("a planned shipment was not issued".into())),
             })
             .collect()
     }

@@ -129,7 +129,10 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Option<Strin
     let mut mac = HmacSha256::new_from_slice(&key_of(secret)?).ok()?;
     mac.update(format!("{id}.{timestamp}.").as_bytes());
     mac.update(body);
-    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// Whether one of `header`'s space-separated `v1,` signatures signs (`id`, `timestamp`,
@@ -232,7 +235,12 @@ async fn create_endpoint(
 }
 
 fn unauthorized(why: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "webhook-signature", why)
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "webhook-signature",
+        why,
+    )
 }
 
 /// A batch of orders from an ERP, signed as Standard Webhooks (no API key).
@@ -314,9 +322,7 @@ async fn inbound_orders(
             let text = answer.to_string();
             orders
                 .db
-                .write(move |tx| {
-                    keep(tx, &endpoint_key, &webhook_key, status.as_u16(), &text, now)
-                })
+                .write(move |tx| keep(tx, &endpoint_key, &webhook_key, status.as_u16(), &text, now))
                 .await?
         }
     };
@@ -335,9 +341,8 @@ async fn answer_batch(
     endpoint: &Endpoint,
     body: &[u8],
 ) -> Result<Value, OrdersError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        OrdersError::Invalid(vec![Problem::new("body", format!("not JSON: {e}"))])
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| OrdersError::Invalid(vec![Problem::new("body", format!("not JSON: {e}"))]))?;
     let unknown: Vec<Problem> = value
         .as_object()
         .map(|o| {

@@ -150,8 +150,7 @@ impl Column {
 }
 
 const ADDRESS_FIELDS: [&str; 10] = [
-    "name", "company", "line1", "line2", "city", "region", "postcode", "country", "phone",
-    "email",
+    "name", "company", "line1", "line2", "city", "region", "postcode", "country", "phone", "email",
 ];
 const ITEM_FIELDS: [(&str, Shape); 5] = [
     ("description", Shape::Text),
@@ -220,7 +219,12 @@ static COLUMNS: LazyLock<Vec<Column>> = LazyLock::new(|| {
         None,
         Shape::Whole,
     );
-    add("service".into(), vec!["routing", "service"], None, Shape::Text);
+    add(
+        "service".into(),
+        vec!["routing", "service"],
+        None,
+        Shape::Text,
+    );
     add(
         "currency".into(),
         vec!["routing", "currency"],
@@ -463,7 +467,10 @@ fn check_names<'a>(names: impl Iterator<Item = &'a str>) -> Result<Vec<usize>, O
         return Err(OrdersError::Invalid(problems));
     }
     if !layout.contains(&0) {
-        return Err(file_problem("reference", "the file has no reference column"));
+        return Err(file_problem(
+            "reference",
+            "the file has no reference column",
+        ));
     }
     Ok(layout)
 }
@@ -685,7 +692,9 @@ impl<'a> View<'a> {
     fn get(&self, row: usize) -> Cell {
         match self {
             View::Absent => Cell::Absent,
-            View::Text(t) => t.get(row).map_or(Cell::Absent, |s| Cell::Text(s.to_owned())),
+            View::Text(t) => t
+                .get(row)
+                .map_or(Cell::Absent, |s| Cell::Text(s.to_owned())),
             View::Scalars(cells) => match cells.get(row) {
                 None | Some(Ok(None)) => Cell::Absent,
                 Some(Ok(Some(scalar))) => match scalar {
@@ -833,7 +842,11 @@ pub async fn upload(
     reader
         .await
         .map_err(|e| OrdersError::Failed(format!("reading the upload: {e}")))?;
-    assert_eq!(answer.rows, answer.results.len() as u64, "one result per row");
+    assert_eq!(
+        answer.rows,
+        answer.results.len() as u64,
+        "one result per row"
+    );
     if answer.rows != rows {
         return Err(OrdersError::Failed(format!(
             "the upload counted {rows} rows and answered {}",
@@ -1047,7 +1060,13 @@ mod tests {
     fn the_template_row_reads_back_as_the_example_order() {
         let cells: Vec<Cell> = order_cells(&example_order())
             .into_iter()
-            .map(|t| if t.is_empty() { Cell::Absent } else { Cell::Text(t) })
+            .map(|t| {
+                if t.is_empty() {
+                    Cell::Absent
+                } else {
+                    Cell::Text(t)
+                }
+            })
             .collect();
         let (value, problems) = order_json(&cells);
         assert!(problems.is_empty());
@@ -1078,8 +1097,7 @@ mod tests {
     #[test]
     fn headers_are_checked_by_name() {
         assert!(check_names(["reference", "weight_g"].into_iter()).is_ok());
-        let Err(OrdersError::Invalid(p)) = check_names(["reference", "colour"].into_iter())
-        else {
+        let Err(OrdersError::Invalid(p)) = check_names(["reference", "colour"].into_iter()) else {
             panic!("unknown column accepted")
         };
         assert_eq!(p[0].field, "colour");
