@@ -1386,3 +1386,115 @@ async fn orders_import_uploads_to_a_server() {
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("403"), "{err}");
 }
+
+#[test]
+fn orders_import_answers_help_with_examples() {
+    for args in [&["orders", "--help"][..], &["orders", "import", "--help"]] {
+        let (code, out, err) = crossdock(args);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("Usage: crossdock orders"), "{out}");
+    }
+    let (_, out, _) = crossdock(&["orders", "import", "--help"]);
+    assert!(
+        out.contains("Examples:") && out.contains("--data-dir"),
+        "{out}"
+    );
+    let (code, _, err) = crossdock(&["orders", "import", "x.csv", "--shipp"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'--ship'"), "{err}");
+}
+
+#[test]
+fn the_inbox_is_a_setting() {
+    let mut c = Config::default();
+    c.apply_env(|n| (n == "CROSSDOCK_INBOX_DIR").then(|| "/srv/inbox".into()))
+        .expect("env");
+    assert_eq!(c.inbox_dir, Some(PathBuf::from("/srv/inbox")));
+}
+
+/// The runtime watches `inbox_dir` by itself: a file dropped there is filed within a scan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runtime_watches_its_inbox() {
+    let dir = temp_dir("watched");
+    let inbox = dir.join("inbox");
+    let acme = inbox.join("default/acme");
+    std::fs::create_dir_all(&acme).unwrap();
+    let config = Config {
+        inbox_dir: Some(inbox.clone()),
+        ..config(&dir)
+    };
+    let rt = Runtime::start(&config, Arc::new(FixedClock))
+        .await
+        .expect("starts");
+    std::fs::write(acme.join("w.csv.part"), csv_file(&[row("WA-1", &[])])).unwrap();
+    std::fs::rename(acme.join("w.csv.part"), acme.join("w.csv")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !acme.join("done").join("20261124T000000Z-w.csv").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            files_in(&acme)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    rt.stop().await;
+}
+
+/// A refusal inside a chunk's shipping transaction (numbers used up) rolls the chunk back
+/// and ships each order alone: the others ship, the refused ones answer their error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_shipment_in_a_chunk_refuses_only_itself() {
+    let h = harness().await;
+    let (_, probe) = upload(
+        &h.app,
+        "/v1/orders/upload?ship=true",
+        &h.acme,
+        CSV,
+        csv_file(&[row("RF-0", &[])]),
+    )
+    .await;
+    let sid = probe["results"][0]["shipment"]
+        .as_str()
+        .expect("shipped")
+        .to_owned();
+    let (_, shipment) = call(&h.app, "GET", &format!("/v1/shipments/{sid}"), &h.acme, "").await;
+    let carrier = shipment["segments"][0]["carrier"].as_str().unwrap();
+    let range =
+        json!({"carrier": carrier, "format": "internal", "prefix": "XQ", "first": 1, "last": 3});
+    let (s, made) = call(
+        &h.app,
+        "POST",
+        "/v1/number-ranges",
+        &h.admin,
+        &range.to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let rows: Vec<String> = (1..=5).map(|i| row(&format!("RF-{i}"), &[])).collect();
+    let (s, answer) = upload(
+        &h.app,
+        "/v1/orders/upload?ship=true",
+        &h.acme,
+        CSV,
+        csv_file(&rows),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{answer}");
+    let results = answer["results"].as_array().unwrap();
+    for r in &results[..3] {
+        let number = r["tracking_number"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{r}"));
+        assert!(number.starts_with("XQ") && internal_ok(number), "{number}");
+    }
+    for r in &results[3..] {
+        assert_eq!(r["ship_error"]["error"], "range_exhausted", "{r}");
+        assert_eq!(r["order_status"], "ready", "{r}");
+    }
+    assert_eq!(
+        (&answer["shipped"], &answer["ship_failed"]),
+        (&json!(3), &json!(2))
+    );
+    let (_, ranges) = call(&h.app, "GET", "/v1/number-ranges", &h.admin, "").await;
+    assert_eq!(ranges["data"][0]["remaining"], 0);
+}

@@ -7,9 +7,10 @@
 //! back one create does, in order, so a reference twice in a chunk answers exactly as two
 //! creates in a row would (the second `duplicate`, or 409 `idempotency_mismatch` if its
 //! content differs). Shipping: each order is priced outside the transaction
-//! (`Orders::plan_ship`), then a chunk is issued in one transaction, each shipment inside
-//! a savepoint, so a refused one (its order changed meanwhile, no number left) is rolled
-//! back alone and the others commit; a failure of ours refuses the chunk.
+//! (`Orders::plan_ship`), then a chunk is issued in one transaction; if one shipment is
+//! refused there (its order changed meanwhile, no number left), the chunk is rolled back
+//! and its shipments issued one transaction each, exactly as single ships; a failure of
+//! ours refuses the chunk.
 //!
 //! Why: SQLite commits with `synchronous=FULL`, one disk flush per transaction; one
 //! transaction per row would cap an upload at the disk's flush rate (a few hundred to a few
@@ -67,10 +68,17 @@ impl Orders {
         &self,
         prepared: Vec<Result<OrderRow, OrdersError>>,
     ) -> Result<Vec<CreateOutcome>, OrdersError> {
-        let rows: Vec<OrderRow> = prepared
-            .iter()
-            .filter_map(|p| p.as_ref().ok().cloned())
-            .collect();
+        let mut rows = Vec::with_capacity(prepared.len());
+        let mut refused = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            match p {
+                Ok(row) => {
+                    rows.push(row);
+                    refused.push(None);
+                }
+                Err(e) => refused.push(Some(e)),
+            }
+        }
         let expected = rows.len();
         let stored = if rows.is_empty() {
             Vec::new()
@@ -88,24 +96,24 @@ impl Orders {
         };
         assert_eq!(stored.len(), expected, "one answer per inserted row");
         let mut stored = stored.into_iter();
-        let out: Vec<CreateOutcome> = prepared
+        let out: Vec<CreateOutcome> = refused
             .into_iter()
-            .map(|p| match p {
-                Ok(_) => match stored.next() {
+            .map(|r| match r {
+                Some(e) => Err(e),
+                None => match stored.next() {
                     Some((row, created, submitted)) => settle(row, created, &submitted),
                     None => Err(OrdersError::Failed(
                         "a prepared order was not inserted".into(),
                     )),
                 },
-                Err(e) => Err(e),
             })
             .collect();
         Ok(out)
     }
 
     /// Ships every order of `orders` as `ship` would, in order: planned (priced) on the
-    /// async workers, issued in one transaction, each in its own savepoint. `Err`: a
-    /// failure of ours, and nothing of this call is committed.
+    /// async workers, issued in one transaction (one each after a refusal). `Err`: a
+    /// failure of ours.
     pub(crate) async fn ship_many(
         self: &Arc<Orders>,
         actor: &Actor,
@@ -146,7 +154,24 @@ impl Orders {
         let issued = if issuing.is_empty() {
             Vec::new()
         } else {
-            self.db.write(move |tx| issue_each(tx, &issuing)).await?
+            match self.db.write(move |tx| issue_all(tx, issuing)).await {
+                Ok(shipped) => shipped.into_iter().map(Ok).collect(),
+                Err(Issue::Failed(e)) => return Err(e),
+                // One refusal rolled the chunk back: each plan in a transaction of its own,
+                // exactly as one ship would (a refusal there changes nothing).
+                Err(Issue::Refused(plans)) => {
+                    let mut each = Vec::with_capacity(plans.len());
+                    for plan in plans {
+                        match self.db.write(move |tx| ship::issue(tx, &plan)).await {
+                            Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => {
+                                return Err(e);
+                            }
+                            other => each.push(other),
+                        }
+                    }
+                    each
+                }
+            }
         };
         let mut issued = issued.into_iter();
         slots
@@ -161,26 +186,29 @@ impl Orders {
     }
 }
 
-/// Issues each plan in its own savepoint: a refusal rolls back that shipment alone.
-fn issue_each(
-    tx: &mut Tx<'_>,
-    plans: &[Box<ship::Plan>],
-) -> Result<Vec<Result<Shipped, OrdersError>>, OrdersError> {
+/// Why a chunk's shipping transaction did not commit.
+enum Issue {
+    /// A plan was refused: the chunk is rolled back and its plans given back.
+    Refused(Vec<Box<ship::Plan>>),
+    Failed(OrdersError),
+}
+
+impl From<crossdock_db::DbError> for Issue {
+    fn from(e: crossdock_db::DbError) -> Issue {
+        Issue::Failed(OrdersError::Db(e))
+    }
+}
+
+/// Issues every plan in this transaction; the first refusal rolls all of them back (no
+/// savepoint per shipment: on SQLite each one journals every page it touches again, which
+/// cost more than the shipments themselves).
+fn issue_all(tx: &mut Tx<'_>, plans: Vec<Box<ship::Plan>>) -> Result<Vec<Shipped>, Issue> {
     let mut out = Vec::with_capacity(plans.len());
-    for plan in plans {
-        tx.batch("SAVEPOINT orders_bulk_ship")?;
+    for plan in &plans {
         match ship::issue(tx, plan) {
-            Ok(shipped) => {
-                tx.batch("RELEASE SAVEPOINT orders_bulk_ship")?;
-                out.push(Ok(shipped));
-            }
-            Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(e),
-            Err(refused) => {
-                tx.batch(
-                    "ROLLBACK TO SAVEPOINT orders_bulk_ship; RELEASE SAVEPOINT orders_bulk_ship",
-                )?;
-                out.push(Err(refused));
-            }
+            Ok(shipped) => out.push(shipped),
+            Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(Issue::Failed(e)),
+            Err(_) => return Err(Issue::Refused(plans)),
         }
     }
     Ok(out)
