@@ -51,6 +51,9 @@ pub struct Config {
     /// US dollars per SDR, for customs values when the pricing book has no `XDR` rate
     /// (orders-labels.md); decimal text.
     pub usd_per_sdr: String,
+    /// The orders inbox: files in `<inbox_dir>/<tenant>/<customer>/` become orders
+    /// (orders-labels.md, "Orders in bulk"); `None`: no inbox.
+    pub inbox_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             log_level: "info".into(),
             access_log: false,
             usd_per_sdr: "1.36".into(),
+            inbox_dir: None,
         }
     }
 }
@@ -104,10 +108,11 @@ pub struct FileConfig {
     log_level: Option<String>,
     access_log: Option<bool>,
     usd_per_sdr: Option<toml::Value>,
+    inbox_dir: Option<PathBuf>,
 }
 
 /// The keys, for the environment layer (`CROSSDOCK_` + the key in capitals).
-const KEYS: [&str; 23] = [
+const KEYS: [&str; 24] = [
     "listen",
     "data_dir",
     "database",
@@ -131,6 +136,7 @@ const KEYS: [&str; 23] = [
     "log_level",
     "access_log",
     "usd_per_sdr",
+    "inbox_dir",
 ];
 
 impl Config {
@@ -240,6 +246,9 @@ impl Config {
                 ));
             }
             self.usd_per_sdr = text.trim().to_owned();
+        }
+        if let Some(v) = f.inbox_dir {
+            self.inbox_dir = Some(v).filter(|d| !d.as_os_str().is_empty());
         }
         self.rating.data_dir = self.data_dir.clone();
         Ok(())

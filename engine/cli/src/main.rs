@@ -2,6 +2,7 @@
 //! runtime. Every subcommand answers `--help` with examples; a mistyped flag is answered
 //! with the nearest valid one; usage errors exit 2.
 
+mod orders_cmds;
 mod server_cmds;
 
 use clap::{Args, Parser, Subcommand};
@@ -52,6 +53,49 @@ enum Command {
     /// API keys in the database (same --data-dir/--database as serve); admins can also use /v1/keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Orders: import a CSV or Parquet file of orders.
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+}
+
+#[derive(Subcommand)]
+enum OrdersCommand {
+    /// Creates an order per row of a CSV or Parquet file (the columns of GET
+    /// /v1/orders/template.csv), on a server or in-process on a data directory; prints one
+    /// tab-separated line per row (row, reference, status, order, problems), then the counts.
+    /// Exit status 0; 1 if a row is invalid (or its ship refused); 2 if the file is refused.
+    #[command(
+        after_help = "Examples:\n  crossdock orders import orders.csv --url http://127.0.0.1:8080 --key $KEY\n  \
+                  crossdock orders import orders.parquet --ship --customer acme --key $ADMIN_KEY\n  \
+                  crossdock orders import orders.csv --data-dir ./data --tenant default --customer acme"
+    )]
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The file: .csv or .parquet (the type is chosen by extension).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Ship each row's ready order too; lines add the tracking number or the ship error.
+    #[arg(long)]
+    ship: bool,
+    /// The server (without --data-dir or --database).
+    #[arg(long, env = "CROSSDOCK_URL", default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// An API key with the shipper, operator or admin role.
+    #[arg(long, env = "CROSSDOCK_KEY", hide_env_values = true)]
+    key: Option<String>,
+    /// The customer of every row (an operator or admin key's; in-process, the only one the
+    /// rows may name). Without it, each row names its customer.
+    #[arg(long)]
+    customer: Option<String>,
+    /// In-process: the tenant (default: the default tenant).
+    #[arg(long)]
+    tenant: Option<String>,
+    /// In-process: --data-dir or --database (and --config) as for serve.
+    #[command(flatten)]
+    state: StateArgs,
 }
 
 #[derive(Args)]
@@ -241,6 +285,9 @@ struct ServeArgs {
     /// Log lines as text or json.
     #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
     log_format: Option<String>,
+    /// Watch DIR/<tenant>/<customer>/ for order files (*.csv, *.parquet) every 2 s.
+    #[arg(long, value_name = "DIR")]
+    inbox: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -329,6 +376,7 @@ fn main() -> ExitCode {
         }
         Command::Serve(args) => server_cmds::serve(args),
         Command::Keys(command) => server_cmds::keys(command),
+        Command::Orders(OrdersCommand::Import(args)) => orders_cmds::import(args),
     };
     match result {
         Ok(code) => code,

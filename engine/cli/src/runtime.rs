@@ -25,11 +25,15 @@ pub struct Runtime {
     pub identity: Arc<Identity>,
     /// Present when this process serves rating.
     pub rating: Option<Arc<Rating>>,
+    /// Present when this process serves orders.
+    pub orders: Option<Arc<Orders>>,
     pub default_tenant: TenantId,
     pub router: axum::Router,
     pub openapi: utoipa::openapi::OpenApi,
     relay: Option<RelayHandle>,
     upkeep: Option<tokio::task::JoinHandle<()>>,
+    /// The orders inbox's scanner, when `inbox_dir` is set.
+    inbox: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -103,6 +107,7 @@ impl Runtime {
             });
         }
         let mut rating = None;
+        let mut orders_handle = None;
         // Orders price through rating's seam, so a process serving orders runs rating's
         // live books too (its routes only when it serves rating).
         if config.serves("rating") || config.serves("orders") {
@@ -143,7 +148,23 @@ impl Runtime {
                 },
             ));
             components.push(orders.component());
+            orders_handle = Some(orders);
         }
+        let inbox = match (&config.inbox_dir, &orders_handle) {
+            (Some(dir), Some(orders)) => {
+                let names = identity.clone();
+                let lookup: crossdock_orders::inbox::TenantLookup = Arc::new(move |name| {
+                    let names = names.clone();
+                    Box::pin(
+                        async move { names.tenant_by_name(&name).await.map_err(|e| e.to_string()) },
+                    )
+                });
+                let inbox =
+                    crossdock_orders::inbox::Inbox::new(orders.clone(), dir.clone(), lookup);
+                Some(Arc::new(inbox).spawn())
+            }
+            _ => None,
+        };
         let edge = Arc::new(Edge {
             auth: identity.clone(),
             limiter: RateLimiter::new(config.rate_limit_per_s, config.rate_limit_burst),
@@ -157,11 +178,13 @@ impl Runtime {
             db,
             identity,
             rating,
+            orders: orders_handle,
             default_tenant,
             router,
             openapi,
             relay: Some(relay.spawn()),
             upkeep: Some(upkeep),
+            inbox,
         })
     }
 
@@ -169,6 +192,9 @@ impl Runtime {
     pub async fn stop(mut self) {
         if let Some(upkeep) = self.upkeep.take() {
             upkeep.abort();
+        }
+        if let Some(inbox) = self.inbox.take() {
+            inbox.abort();
         }
         if let Some(relay) = self.relay.take() {
             relay.stop().await;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// Defaults, then the config file (`--config`, `CROSSDOCK_CONFIG`, or `./crossdock.toml`
 /// when present), then `CROSSDOCK_*` variables, then the flags of `state`.
-fn config(state: &StateArgs) -> Result<Config, String> {
+pub(crate) fn config(state: &StateArgs) -> Result<Config, String> {
     let mut c = Config::default();
     let file = state
         .config
@@ -78,6 +78,9 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     }
     if let Some(format) = args.log_format {
         config.log_format = format;
+    }
+    if let Some(dir) = args.inbox {
+        config.inbox_dir = Some(dir);
     }
     let _logs = init_logs(&config);
     runtime()?.block_on(crossdock::serve(config))?;

@@ -40,7 +40,9 @@ pub(crate) fn router(orders: Arc<Orders>) -> OpenApiRouter {
         .routes(routes!(create_range, list_ranges))
         .routes(routes!(list_events))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .with_state(orders)
+        .with_state(orders.clone())
+        .merge(crate::upload::routes(orders.clone()))
+        .merge(crate::inbound::routes(orders))
 }
 
 /// Orders, ship, shipments: shipper (own customer), operator, admin.

@@ -15,13 +15,17 @@
 //! tables. Numbers are taken with one `UPDATE … RETURNING` on the range's row, so two
 //! processes never take the same one, and a rolled-back transaction returns it unissued.
 
+pub mod bulk;
 pub mod error;
 mod http;
+pub mod inbound;
+pub mod inbox;
 pub mod json;
 pub mod model;
 pub mod parse;
 pub mod ship;
 pub mod store;
+pub mod upload;
 
 pub use error::OrdersError;
 
@@ -163,11 +167,28 @@ impl Orders {
         value: &Value,
         source: Source,
     ) -> Result<Created, OrdersError> {
+        let row = self.new_order_row(actor, value, source)?;
+        let submitted = row.input.clone();
+        let (stored, created) = self
+            .db
+            .write(move |tx| store::insert_order(tx, &row))
+            .await?;
+        settle(stored, created, &submitted)
+    }
+
+    /// The row an order's JSON would be stored as: read, its customer decided, validated
+    /// (no storage touched). Shared by one create and creates in bulk (`bulk.rs`).
+    pub(crate) fn new_order_row(
+        &self,
+        actor: &Actor,
+        value: &Value,
+        source: Source,
+    ) -> Result<OrderRow, OrdersError> {
         let (input, named) = parse::order(value).map_err(OrdersError::Invalid)?;
         let customer = Orders::customer_for(actor, named)?;
         let problems = self.problems(actor.tenant, &customer, &input, None);
         let now = self.clock.now_unix();
-        let row = OrderRow {
+        Ok(OrderRow {
             seq: 0,
             id: new_id("ord")?,
             tenant: actor.tenant.0,
@@ -186,24 +207,7 @@ impl Orders {
             shipment_id: None,
             created_at: now,
             updated_at: now,
-        };
-        let submitted = row.input.clone();
-        let (stored, created) = self
-            .db
-            .write(move |tx| store::insert_order(tx, &row))
-            .await?;
-        if created {
-            return Ok(Created::Created(stored));
-        }
-        if stored.input == submitted {
-            Ok(Created::Duplicate(stored))
-        } else {
-            Err(error::conflict(
-                "idempotency_mismatch",
-                "reference",
-                format!("order {} has this reference with other content", stored.id),
-            ))
-        }
+        })
     }
 
     /// Every problem that keeps `input` held: the reference data's, then the customs issues
@@ -311,6 +315,27 @@ impl Orders {
                 store::order_by_id(tx, tenant, &id)?.ok_or(OrdersError::NotFound("order"))
             })
             .await
+    }
+}
+
+/// What an insert of `submitted` found: created, the same order again (a duplicate), or
+/// another order with its reference (409 `idempotency_mismatch`).
+pub(crate) fn settle(
+    stored: OrderRow,
+    created: bool,
+    submitted: &str,
+) -> Result<Created, OrdersError> {
+    if created {
+        return Ok(Created::Created(stored));
+    }
+    if stored.input == submitted {
+        Ok(Created::Duplicate(stored))
+    } else {
+        Err(error::conflict(
+            "idempotency_mismatch",
+            "reference",
+            format!("order {} has this reference with other content", stored.id),
+        ))
     }
 }
 

@@ -195,9 +195,25 @@ impl Orders {
         ship_date: Option<String>,
     ) -> Result<Shipped, OrdersError> {
         let order = self.order(actor, order_id).await?;
+        match self.plan_ship(actor, order, ship_date).await? {
+            Planned::Existing(doc) => Ok(Shipped::Existing(doc)),
+            Planned::Issue(plan) => self.db.write(move |tx| issue(tx, &plan)).await,
+        }
+    }
+
+    /// Everything of shipping `order` but its transaction: its live shipment if it has
+    /// one, else validated again and priced (`issue` then writes it). Held, no service,
+    /// no book: the refusal. Shared by one ship and ships in bulk (`bulk.rs`).
+    pub(crate) async fn plan_ship(
+        &self,
+        actor: &Actor,
+        order: OrderRow,
+        ship_date: Option<String>,
+    ) -> Result<Planned, OrdersError> {
+        let order_id = order.id.clone();
         if let Some(existing) = &order.shipment_id {
             let row = self.shipment(actor, existing).await?;
-            return Ok(Shipped::Existing(doc_of(&row)?));
+            return Ok(Planned::Existing(doc_of(&row)?));
         }
         let value: Value = serde_json::from_str(&order.input)
             .map_err(|e| OrdersError::Failed(format!("order {order_id}: stored input: {e}")))?;
@@ -258,7 +274,7 @@ impl Orders {
             now,
             event_id: new_id("evt")?,
         };
-        self.db.write(move |tx| issue(tx, &plan)).await
+        Ok(Planned::Issue(Box::new(plan)))
     }
 
     async fn hold(&self, order: &OrderRow, problems: &[model::Problem]) -> Result<(), OrdersError> {
@@ -513,8 +529,15 @@ fn label_links(shipment: &str, seq: u64) -> Value {
     json!({"zpl": format!("/v1/shipments/{shipment}/labels/{seq}.zpl"), "pdf": format!("/v1/shipments/{shipment}/labels/{seq}.pdf")})
 }
 
+/// What [`Orders::plan_ship`] found.
+pub(crate) enum Planned {
+    /// The order's live shipment (nothing to issue).
+    Existing(Value),
+    Issue(Box<Plan>),
+}
+
 /// Everything the shipping transaction needs, prepared outside it.
-struct Plan {
+pub(crate) struct Plan {
     shipment_id: String,
     order: OrderRow,
     input: OrderInput,
@@ -528,7 +551,7 @@ struct Plan {
 }
 
 /// The shipping transaction.
-fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Shipped, OrdersError> {
+pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Shipped, OrdersError> {
     let order = &plan.order;
     store::lock_order(tx, order.seq)?;
     let current =

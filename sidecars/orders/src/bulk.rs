@@ -1,0 +1,257 @@
+//! Orders in bulk: many creates and many ships with the semantics of one each, but not a
+//! transaction each (orders-labels.md, "Orders in bulk").
+//!
+//! Creating: every order is read, given its customer and validated outside any transaction
+//! (`Orders::new_order_row`, the code one create runs), then a chunk of them is inserted in
+//! one write transaction, each with the same `INSERT … ON CONFLICT DO NOTHING` and read
+//! back one create does, in order, so a reference twice in a chunk answers exactly as two
+//! creates in a row would (the second `duplicate`, or 409 `idempotency_mismatch` if its
+//! content differs). Shipping: each order is priced outside the transaction
+//! (`Orders::plan_ship`), then a chunk is issued in one transaction; if one shipment is
+//! refused there (its order changed meanwhile, no number left), the chunk is rolled back
+//! and its shipments issued one transaction each, exactly as single ships; a failure of
+//! ours refuses the chunk.
+//!
+//! Why: SQLite commits with `synchronous=FULL`, one disk flush per transaction; one
+//! transaction per row would cap an upload at the disk's flush rate (a few hundred to a few
+//! thousand a second), a chunk of [`CHUNK_ROWS`] per transaction does not.
+
+use crate::error::OrdersError;
+use crate::model::{OrderStatus, Source};
+use crate::ship::{self, Planned, Shipped};
+use crate::store::{self, OrderRow};
+use crate::{Actor, Created, Orders, settle};
+use crossdock_db::Tx;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Orders written per transaction by bulk creates and ships.
+pub const CHUNK_ROWS: usize = 500;
+
+/// What one order of a bulk create came to, exactly what `Orders::create` would answer.
+pub type CreateOutcome = Result<Created, OrdersError>;
+
+impl Orders {
+    /// Creates every order of `items` as `create` would, in order, [`CHUNK_ROWS`] to a
+    /// transaction; reading and validating runs on a blocking thread. `Err`: a failure of
+    /// ours (chunks before it are committed, and answer `duplicate` when sent again).
+    pub async fn create_many(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        items: Vec<Value>,
+        source: Source,
+    ) -> Result<Vec<CreateOutcome>, OrdersError> {
+        let mut out = Vec::with_capacity(items.len());
+        let mut items = items.into_iter();
+        loop {
+            let chunk: Vec<Value> = items.by_ref().take(CHUNK_ROWS).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let (this, who) = (self.clone(), actor.clone());
+            let prepared = tokio::task::spawn_blocking(move || {
+                chunk
+                    .iter()
+                    .map(|item| this.new_order_row(&who, item, source))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| OrdersError::Failed(format!("preparing orders: {e}")))?;
+            out.extend(self.insert_prepared(prepared).await?);
+        }
+        Ok(out)
+    }
+
+    /// Inserts the `Ok` rows of `prepared` in one transaction; every item answers, in
+    /// order (an `Err` item answers its error).
+    pub(crate) async fn insert_prepared(
+        &self,
+        prepared: Vec<Result<OrderRow, OrdersError>>,
+    ) -> Result<Vec<CreateOutcome>, OrdersError> {
+        let mut rows = Vec::with_capacity(prepared.len());
+        let mut refused = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            match p {
+                Ok(row) => {
+                    rows.push(row);
+                    refused.push(None);
+                }
+                Err(e) => refused.push(Some(e)),
+            }
+        }
+        let expected = rows.len();
+        let stored = if rows.is_empty() {
+            Vec::new()
+        } else {
+            self.db
+                .write(move |tx| {
+                    rows.into_iter()
+                        .map(|row| {
+                            let (stored, created) = store::insert_order(tx, &row)?;
+                            Ok((stored, created, row.input))
+                        })
+                        .collect::<Result<Vec<_>, OrdersError>>()
+                })
+                .await?
+        };
+        assert_eq!(stored.len(), expected, "one answer per inserted row");
+        let mut stored = stored.into_iter();
+        let out: Vec<CreateOutcome> = refused
+            .into_iter()
+            .map(|r| match r {
+                Some(e) => Err(e),
+                None => match stored.next() {
+                    Some((row, created, submitted)) => settle(row, created, &submitted),
+                    None => Err(OrdersError::Failed(
+                        "a prepared order was not inserted".into(),
+                    )),
+                },
+            })
+            .collect();
+        Ok(out)
+    }
+
+    /// Ships every order of `orders` as `ship` would, in order: planned (priced) on the
+    /// async workers, issued in one transaction (one each after a refusal). `Err`: a
+    /// failure of ours.
+    pub(crate) async fn ship_many(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        orders: Vec<OrderRow>,
+        ship_date: Option<String>,
+    ) -> Result<Vec<Result<Shipped, OrdersError>>, OrdersError> {
+        // Two planners: pricing is CPU work, and the runtime has more than one worker.
+        let half = orders.len().div_ceil(2);
+        let mut orders = orders;
+        let second = orders.split_off(half.min(orders.len()));
+        let plan = |list: Vec<OrderRow>| {
+            let (this, who, date) = (self.clone(), actor.clone(), ship_date.clone());
+            tokio::spawn(async move {
+                let mut plans = Vec::with_capacity(list.len());
+                for order in list {
+                    plans.push(this.plan_ship(&who, order, date.clone()).await);
+                }
+                plans
+            })
+        };
+        let (a, b) = (plan(orders), plan(second));
+        let failed = |e: tokio::task::JoinError| OrdersError::Failed(format!("planning: {e}"));
+        let mut plans = a.await.map_err(failed)?;
+        plans.extend(b.await.map_err(failed)?);
+        let mut slots = Vec::with_capacity(plans.len());
+        let mut issuing = Vec::new();
+        for p in plans {
+            slots.push(match p {
+                Ok(Planned::Issue(plan)) => {
+                    issuing.push(plan);
+                    None
+                }
+                Ok(Planned::Existing(doc)) => Some(Ok(Shipped::Existing(doc))),
+                Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(e),
+                Err(refused) => Some(Err(refused)),
+            });
+        }
+        let issued = if issuing.is_empty() {
+            Vec::new()
+        } else {
+            match self.db.write(move |tx| issue_all(tx, issuing)).await {
+                Ok(shipped) => shipped.into_iter().map(Ok).collect(),
+                Err(Issue::Failed(e)) => return Err(e),
+                // One refusal rolled the chunk back: each plan in a transaction of its own,
+                // exactly as one ship would (a refusal there changes nothing).
+                Err(Issue::Refused(plans)) => {
+                    let mut each = Vec::with_capacity(plans.len());
+                    for plan in plans {
+                        match self.db.write(move |tx| ship::issue(tx, &plan)).await {
+                            Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => {
+                                return Err(e);
+                            }
+                            other => each.push(other),
+                        }
+                    }
+                    each
+                }
+            }
+        };
+        let mut issued = issued.into_iter();
+        slots
+            .into_iter()
+            .map(|slot| match slot {
+                Some(done) => Ok(done),
+                None => issued
+                    .next()
+                    .ok_or_else(|| OrdersError::Failed("a planned shipment was not issued".into())),
+            })
+            .collect()
+    }
+}
+
+/// Why a chunk's shipping transaction did not commit.
+enum Issue {
+    /// A plan was refused: the chunk is rolled back and its plans given back.
+    Refused(Vec<Box<ship::Plan>>),
+    Failed(OrdersError),
+}
+
+impl From<crossdock_db::DbError> for Issue {
+    fn from(e: crossdock_db::DbError) -> Issue {
+        Issue::Failed(OrdersError::Db(e))
+    }
+}
+
+/// Issues every plan in this transaction; the first refusal rolls all of them back (no
+/// savepoint per shipment: on SQLite each one journals every page it touches again, which
+/// cost more than the shipments themselves).
+fn issue_all(tx: &mut Tx<'_>, plans: Vec<Box<ship::Plan>>) -> Result<Vec<Shipped>, Issue> {
+    let mut out = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        match ship::issue(tx, plan) {
+            Ok(shipped) => out.push(shipped),
+            Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(Issue::Failed(e)),
+            Err(_) => return Err(Issue::Refused(plans)),
+        }
+    }
+    Ok(out)
+}
+
+/// A bulk create's outcome as a result row: `(status, order, problems)`; `Err` only for a
+/// failure of ours (what one create answers 5xx).
+pub fn outcome_row(
+    outcome: CreateOutcome,
+) -> Result<(&'static str, Option<OrderRow>, Value), OrdersError> {
+    let stored_problems =
+        |o: &OrderRow| serde_json::from_str(&o.problems).unwrap_or_else(|_| json!([]));
+    let listed = |problems: &[crossdock_http::Problem]| {
+        Value::Array(
+            problems
+                .iter()
+                .map(|p| json!({"field": p.field, "problem": p.problem}))
+                .collect(),
+        )
+    };
+    match outcome {
+        Ok(Created::Created(o)) => {
+            let problems = stored_problems(&o);
+            Ok(("created", Some(o), problems))
+        }
+        Ok(Created::Duplicate(o)) => {
+            let problems = stored_problems(&o);
+            Ok(("duplicate", Some(o), problems))
+        }
+        Err(OrdersError::Invalid(problems)) | Err(OrdersError::Conflict { problems, .. }) => {
+            Ok(("invalid", None, listed(&problems)))
+        }
+        Err(OrdersError::Forbidden(why)) => Ok((
+            "invalid",
+            None,
+            json!([{"field": "customer", "problem": why}]),
+        )),
+        Err(other) => Err(other),
+    }
+}
+
+/// Whether a result row's order is one `?ship=true` ships: `ready`, or `shipped` already
+/// (its shipment is answered again).
+pub fn shippable(order: &OrderRow) -> bool {
+    order.status == OrderStatus::Ready.as_str() || order.status == OrderStatus::Shipped.as_str()
+}
