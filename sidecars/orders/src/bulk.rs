@@ -143,7 +143,7 @@ impl Orders {
         for p in plans {
             slots.push(match p {
                 Ok(Planned::Issue(plan)) => {
-                    issuing.push(plan);
+                    issuing.push(*plan);
                     None
                 }
                 Ok(Planned::Existing(doc)) => Some(Ok(Shipped::Existing(doc))),
@@ -189,7 +189,7 @@ impl Orders {
 /// Why a chunk's shipping transaction did not commit.
 enum Issue {
     /// A plan was refused: the chunk is rolled back and its plans given back.
-    Refused(Vec<Box<ship::Plan>>),
+    Refused(Vec<ship::Plan>),
     Failed(OrdersError),
 }
 
@@ -202,7 +202,7 @@ impl From<crossdock_db::DbError> for Issue {
 /// Issues every plan in this transaction; the first refusal rolls all of them back (no
 /// savepoint per shipment: on SQLite each one journals every page it touches again, which
 /// cost more than the shipments themselves).
-fn issue_all(tx: &mut Tx<'_>, plans: Vec<Box<ship::Plan>>) -> Result<Vec<Shipped>, Issue> {
+fn issue_all(tx: &mut Tx<'_>, plans: Vec<ship::Plan>) -> Result<Vec<Shipped>, Issue> {
     let mut out = Vec::with_capacity(plans.len());
     for plan in &plans {
         match ship::issue(tx, plan) {
