@@ -6,99 +6,12 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use crossdock::{Config, Runtime};
-use crossdock_http::{Clock, Role};
-use crossdock_identity::NewKey;
-use crossdock_rating::RatingConfig;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use tower::ServiceExt;
 
-/// 2026-11-24 00:00 UTC.
-struct FixedClock;
-
-impl Clock for FixedClock {
-    fn now_unix(&self) -> i64 {
-        1_795_478_400
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "crossdock-orders-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-struct H {
-    _rt: Runtime,
-    app: Router,
-    /// Tenant "default": admin + operator.
-    admin: String,
-    /// Tenant "default", customer "acme", shipper.
-    acme: String,
-    /// Tenant "default", customer "zeta", shipper.
-    zeta: String,
-    /// Tenant "other": admin.
-    other: String,
-}
-
-async fn key(rt: &Runtime, tenant: &str, roles: Vec<Role>, customer: Option<&str>) -> String {
-    let t = rt.identity.ensure_tenant(tenant).await.unwrap();
-    rt.identity
-        .create_key(NewKey {
-            tenant: t,
-            customer: customer.map(String::from),
-            roles,
-            label: "t".into(),
-        })
-        .await
-        .unwrap()
-        .secret
-}
-
-async fn harness_on(database: Option<String>) -> H {
-    let dir = temp_dir("h");
-    let config = Config {
-        data_dir: dir.clone(),
-        database,
-        default_book: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rate-tables/demo")),
-        rate_limit_per_s: 0,
-        rating: RatingConfig {
-            data_dir: dir,
-            isolate_checks: false,
-            ..RatingConfig::default()
-        },
-        ..Config::default()
-    };
-    let rt = Runtime::start(&config, Arc::new(FixedClock))
-        .await
-        .expect("starts");
-    let admin = key(&rt, "default", vec![Role::Admin, Role::Operator], None).await;
-    let acme = key(&rt, "default", vec![Role::Shipper], Some("acme")).await;
-    let zeta = key(&rt, "default", vec![Role::Shipper], Some("zeta")).await;
-    let other = key(&rt, "other", vec![Role::Admin, Role::Operator], None).await;
-    H {
-        app: rt.router.clone(),
-        _rt: rt,
-        admin,
-        acme,
-        zeta,
-        other,
-    }
-}
-
-async fn harness() -> H {
-    harness_on(None).await
-}
+mod orders_common;
+use orders_common::*;
 
 async fn call_with(
     app: &Router,
@@ -148,46 +61,21 @@ fn order(reference: &str) -> Value {
      "routing": {"strategy": "cheapest", "require": {"tracked": true}, "service": null, "currency": "EUR"}})
 }
 
-/// UPU S10 check digit, from the standard: weights 8 6 4 2 3 5 9 7, 11 − sum mod 11,
-/// 10 → 0, 11 → 5.
-fn s10_digit(serial: &str) -> u32 {
-    let sum: u32 = serial
-        .chars()
-        .zip([8, 6, 4, 2, 3, 5, 9, 7])
-        .map(|(c, w)| c.to_digit(10).unwrap() * w)
-        .sum();
-    match 11 - sum % 11 {
-        10 => 0,
-        11 => 5,
-        c => c,
-    }
-}
-
-/// Luhn check digit over `digits`.
-fn luhn_digit(digits: &str) -> u32 {
-    let sum: u32 = digits
-        .chars()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = c.to_digit(10).unwrap();
-            if i % 2 == 0 {
-                let x = d * 2;
-                if x > 9 { x - 9 } else { x }
-            } else {
-                d
-            }
-        })
-        .sum();
-    (10 - sum % 10) % 10
-}
-
-fn internal_ok(number: &str) -> bool {
-    let (prefix, rest) = number.split_at(number.len() - 11);
-    prefix.len() >= 2
-        && prefix.chars().all(|c| c.is_ascii_uppercase())
-        && rest[..10].chars().all(|c| c.is_ascii_digit())
-        && rest[10..].parse::<u32>().ok() == Some(luhn_digit(&rest[..10]))
+/// Creates the example order under `reference` and ships it: (order, shipment), both 201.
+async fn create_and_ship(h: &H, key: &str, reference: &str) -> (Value, Value) {
+    let (s, created) = call(
+        &h.app,
+        "POST",
+        "/v1/orders",
+        key,
+        &order(reference).to_string(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("an order id");
+    let (s, shipment) = call(&h.app, "POST", &format!("/v1/orders/{id}/ship"), key, "").await;
+    assert_eq!(s, StatusCode::CREATED, "{shipment}");
+    (created, shipment)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -720,22 +608,7 @@ async fn an_idempotency_key_answers_its_first_answer() {
 async fn s10_ranges_issue_checked_numbers_until_exhausted() {
     let h = harness().await;
     // Which carrier does the example order's first segment use?
-    let (_, created) = call(
-        &h.app,
-        "POST",
-        "/v1/orders",
-        &h.acme,
-        &order("SO-R0").to_string(),
-    )
-    .await;
-    let (_, probe) = call(
-        &h.app,
-        "POST",
-        &format!("/v1/orders/{}/ship", created["id"].as_str().unwrap()),
-        &h.acme,
-        "",
-    )
-    .await;
+    let (_, probe) = create_and_ship(&h, &h.acme, "SO-R0").await;
     let carrier = probe["segments"][0]["carrier"].as_str().unwrap().to_owned();
     let bad = json!({"carrier": carrier, "format": "s10", "service_indicator": "JJ", "country": "CN", "first": 10, "last": 5});
     let (s, e) = call(
@@ -922,22 +795,7 @@ async fn raw(app: &Router, uri: &str, key: &str) -> (StatusCode, Vec<u8>, String
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn labels_are_issued_with_the_shipment_and_reprinted_byte_for_byte() {
     let h = harness().await;
-    let (_, created) = call(
-        &h.app,
-        "POST",
-        "/v1/orders",
-        &h.acme,
-        &order("SO-L").to_string(),
-    )
-    .await;
-    let (_, shipment) = call(
-        &h.app,
-        "POST",
-        &format!("/v1/orders/{}/ship", created["id"].as_str().unwrap()),
-        &h.acme,
-        "",
-    )
-    .await;
+    let (_, shipment) = create_and_ship(&h, &h.acme, "SO-L").await;
     let sid = shipment["id"].as_str().unwrap();
     let number = shipment["tracking_number"].as_str().unwrap();
     assert_eq!(

@@ -11,9 +11,6 @@ use axum::http::{Request, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crossdock::{Config, Runtime};
-use crossdock_http::{Clock, Role};
-use crossdock_identity::NewKey;
-use crossdock_rating::RatingConfig;
 use hmac::{Hmac, KeyInit, Mac};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -21,107 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-/// 2026-11-24 00:00 UTC.
-const NOW: i64 = 1_795_478_400;
-
-struct FixedClock;
-
-impl Clock for FixedClock {
-    fn now_unix(&self) -> i64 {
-        NOW
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "crossdock-bulk-{name}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rate-tables/demo")
-}
-
-struct H {
-    rt: Runtime,
-    app: Router,
-    /// Tenant "default": admin + operator.
-    admin: String,
-    /// Tenant "default", customer "acme", shipper.
-    acme: String,
-    /// Tenant "default", customer "zeta", shipper.
-    zeta: String,
-    /// Tenant "other": admin.
-    other: String,
-}
-
-async fn key(rt: &Runtime, tenant: &str, roles: Vec<Role>, customer: Option<&str>) -> String {
-    let t = rt.identity.ensure_tenant(tenant).await.unwrap();
-    rt.identity
-        .create_key(NewKey {
-            tenant: t,
-            customer: customer.map(String::from),
-            roles,
-            label: "t".into(),
-        })
-        .await
-        .unwrap()
-        .secret
-}
-
-fn config(dir: &Path) -> Config {
-    Config {
-        data_dir: dir.to_owned(),
-        default_book: Some(demo()),
-        rate_limit_per_s: 0,
-        rating: RatingConfig {
-            data_dir: dir.to_owned(),
-            isolate_checks: false,
-            ..RatingConfig::default()
-        },
-        ..Config::default()
-    }
-}
-
-async fn harness() -> H {
-    harness_on(None).await
-}
-
-/// On PostgreSQL: `None` when those tests are switched off (`CROSSDOCK_SKIP_POSTGRES=1`).
-async fn pg_harness() -> Option<(H, crossdock_db::testing::PgSchema)> {
-    let schema = crossdock_db::testing::PgSchema::create()?;
-    Some((harness_on(Some(schema.url())).await, schema))
-}
-
-async fn harness_on(database: Option<String>) -> H {
-    let dir = temp_dir("h");
-    let config = Config {
-        database,
-        ..config(&dir)
-    };
-    let rt = Runtime::start(&config, Arc::new(FixedClock))
-        .await
-        .expect("starts");
-    let admin = key(&rt, "default", vec![Role::Admin, Role::Operator], None).await;
-    let acme = key(&rt, "default", vec![Role::Shipper], Some("acme")).await;
-    let zeta = key(&rt, "default", vec![Role::Shipper], Some("zeta")).await;
-    let other = key(&rt, "other", vec![Role::Admin, Role::Operator], None).await;
-    H {
-        app: rt.router.clone(),
-        rt,
-        admin,
-        acme,
-        zeta,
-        other,
-    }
-}
+mod orders_common;
+use orders_common::*;
 
 async fn send(
     app: &Router,
@@ -252,28 +150,6 @@ fn csv_file(rows: &[String]) -> Vec<u8> {
         text.push('\n');
     }
     text.into_bytes()
-}
-
-/// Check digit of an internal number (Luhn over the serial), written from the standard.
-fn internal_ok(number: &str) -> bool {
-    let (prefix, rest) = number.split_at(number.len() - 11);
-    let sum: u32 = rest[..10]
-        .chars()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let d = c.to_digit(10).unwrap();
-            if i % 2 == 0 {
-                let x = d * 2;
-                if x > 9 { x - 9 } else { x }
-            } else {
-                d
-            }
-        })
-        .sum();
-    prefix.len() >= 2
-        && prefix.chars().all(|c| c.is_ascii_uppercase())
-        && rest[10..].parse::<u32>().ok() == Some((10 - sum % 10) % 10)
 }
 
 fn fields(problems: &Value) -> Vec<(String, String)> {

@@ -40,6 +40,20 @@ async fn read_all(db: &crossdock_db::Db, after: Position) -> Vec<Message> {
         .expect("read the outbox")
 }
 
+/// Reads until `count` events are visible. On PostgreSQL a reader sees only events below
+/// the oldest transaction still running anywhere in the database, so a test running
+/// beside this one can hold committed events back for a moment: wait (bounded).
+async fn read_settled(db: &crossdock_db::Db, count: usize) -> Vec<Message> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let all = read_all(db, Position::default()).await;
+        if all.len() >= count || std::time::Instant::now() >= deadline {
+            return all;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn migrations_apply_once_and_refuse_newer(db: &TestDb) {
     let applied = db.migrate(&[&WIDGETS]).await.expect("migrate");
     assert_eq!(applied, vec![("db", vec![1, 2]), ("widgets", vec![1])]);
@@ -268,7 +282,8 @@ async fn old_events_are_pruned_once_applied(db: &TestDb) {
         .await
         .expect("emit");
     }
-    let all = read_all(db, Position::default()).await;
+    let all = read_settled(db, 3).await;
+    assert_eq!(all.len(), 3);
     // A durable consumer that has applied only the first event holds the others back.
     let first = all[0].position;
     db.write(move |tx| {
@@ -281,7 +296,7 @@ async fn old_events_are_pruned_once_applied(db: &TestDb) {
     .expect("cursor");
     let deleted = db.write(|tx| outbox::prune(tx, 250)).await.expect("prune");
     assert_eq!(deleted, 1);
-    let left: Vec<i64> = read_all(db, Position::default())
+    let left: Vec<i64> = read_settled(db, 2)
         .await
         .iter()
         .map(|m| m.created_at)

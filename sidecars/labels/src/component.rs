@@ -84,6 +84,16 @@ impl Labels {
             .ok_or_else(|| {
                 DbError::Backend(format!("shipment {id}: segment {seq} has no number"))
             })?;
+        // A label that cannot print its data exactly (a barcode too long, say) refuses the
+        // segment's issue with it, rather than leaving an issued segment without a label.
+        let data = u32::try_from(seq)
+            .ok()
+            .and_then(|seq| from_shipment(shipment, seq))
+            .ok_or_else(|| {
+                DbError::Backend(format!("shipment {id}: segment {seq} has no label data"))
+            })?;
+        data.check()
+            .map_err(|e| DbError::Backend(format!("shipment {id}, segment {seq}: {e}")))?;
         let now = self.clock.now_unix();
         tx.execute(
             "INSERT INTO labels_labels (tenant_id, shipment_id, seq, customer, tracking_number, shipment, voided, created_at) \

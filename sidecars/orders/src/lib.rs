@@ -235,11 +235,7 @@ impl Orders {
         };
         if let Priced::Quoted { answer, .. } = self.pricing.price(&ask) {
             let answer: Value = serde_json::from_str(&answer).unwrap_or_default();
-            let issues: Vec<&str> = answer["customs"]["issues"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            problems.extend(ship::customs_problems(input, &issues));
+            problems.extend(ship::customs_problems_of(input, &answer));
         }
         problems
     }

@@ -134,6 +134,15 @@ pub fn customs_problems(order: &OrderInput, issues: &[&str]) -> Vec<model::Probl
     problems
 }
 
+/// The customs problems of a quote answer (its `customs.issues`) on the order's fields.
+pub fn customs_problems_of(order: &OrderInput, answer: &Value) -> Vec<model::Problem> {
+    let issues: Vec<&str> = answer["customs"]["issues"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    customs_problems(order, &issues)
+}
+
 /// `YYYY-MM-DD` of a unix time (UTC).
 pub fn date_of(unix_s: i64) -> String {
     rfc3339(unix_s)[..10].to_owned()
@@ -221,8 +230,10 @@ impl Orders {
             OrdersError::Failed(format!("order {order_id}: stored input no longer reads"))
         })?;
         let date = ship_date.unwrap_or_else(|| date_of(self.clock.now_unix()));
-        // Held orders are validated again first; so are ready ones (the book may have changed).
-        let problems = self.problems(actor.tenant, &order.customer, &input, Some(&date));
+        // Held orders are validated again first; so are ready ones (the book may have
+        // changed). The reference data first; the book's customs issues come with the one
+        // quote that also prices the shipment.
+        let problems = model::validate(&input);
         if !problems.is_empty() {
             self.hold(&order, &problems).await?;
             return Err(held(&problems));
@@ -254,6 +265,11 @@ impl Orders {
         };
         let answer: Value = serde_json::from_str(&answer)
             .map_err(|e| OrdersError::Failed(format!("quote answer: {e}")))?;
+        let problems = customs_problems_of(&input, &answer);
+        if !problems.is_empty() {
+            self.hold(&order, &problems).await?;
+            return Err(held(&problems));
+        }
         let (Some(first), Some(option)) = (first, answer["options"].get(0).cloned()) else {
             return Err(OrdersError::Unprocessable {
                 code: "no_service",
