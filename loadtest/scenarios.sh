@@ -11,6 +11,8 @@
 #   batch  the batch endpoint (100 quotes per call): --find-max with p99 <= 5 ms per call
 #   swap   10 000 quotes/s with the demo book and the demo book a month on activated in turn
 #          every 5 s, against the same run without swaps (--compare-no-swap)
+#   import 5 000 quotes/s idle, then again while a 100 000-row orders upload with
+#          ?ship=true runs in the same server (IMPORT_ROWS to change the size)
 # Every run's text report goes to stderr and its JSON line to $OUT/<scenario>.json.
 # Environment: OUT (default $CARGO_TARGET_DIR/loadtest-runs), PORT (default 18080),
 # DURATION (fixed and swap runs, default 30s).
@@ -22,7 +24,8 @@ OUT="${OUT:-$CARGO_TARGET_DIR/loadtest-runs}"
 PORT="${PORT:-18080}"
 DURATION="${DURATION:-30s}"
 SCENARIOS=("$@")
-if [ ${#SCENARIOS[@]} -eq 0 ] || [ "${SCENARIOS[0]}" = all ]; then SCENARIOS=(max fixed batch swap); fi
+if [ ${#SCENARIOS[@]} -eq 0 ] || [ "${SCENARIOS[0]}" = all ]; then SCENARIOS=(max fixed batch swap import); fi
+IMPORT_ROWS="${IMPORT_ROWS:-100000}"
 cd "$ROOT"
 mkdir -p "$OUT"
 
@@ -57,7 +60,42 @@ for scenario in "${SCENARIOS[@]}"; do
         batch) "${LOAD[@]}" --batch 100 --find-max --p99-max 5ms --rate 20000 >"$OUT/batch.json" || status=1 ;;
         swap) "${LOAD[@]}" --rate 10000 --duration "$DURATION" --warmup 3s \
                   --swap-books "$ROOT/rate-tables/demo,$NEXT" --swap-every 5s --compare-no-swap >"$OUT/swap.json" || status=1 ;;
-        *) echo "unknown scenario $scenario (all, max, fixed, batch, swap)" >&2; exit 2 ;;
+        import)
+            SHIPPER="$("$BIN/crossdock" keys create --roles shipper --customer acme --data-dir "$DATA/data" --label import | grep -o 'cdk_[A-Za-z0-9_]*' | head -n 1)"
+            curl -sf -H "Authorization: Bearer $SHIPPER" "http://127.0.0.1:$PORT/v1/orders/template.csv" >"$DATA/template.csv"
+            python3 - "$DATA/template.csv" "$DATA/orders.csv" "$IMPORT_ROWS" <<'PY'
+import sys
+header, row = open(sys.argv[1]).read().splitlines()[:2]
+rest = row.split(",", 1)[1]
+with open(sys.argv[2], "w") as out:
+    out.write(header + "\n")
+    for i in range(int(sys.argv[3])):
+        out.write(f"LOAD-{i:07d},{rest}\n")
+PY
+            "${LOAD[@]}" --rate 5000 --duration "$DURATION" --warmup 3s >"$OUT/import-idle.json" || status=1
+            started=$(date +%s.%N)
+            curl -sf -H "Authorization: Bearer $SHIPPER" -H 'Content-Type: text/csv' --data-binary @"$DATA/orders.csv" \
+                "http://127.0.0.1:$PORT/v1/orders/upload?ship=true" -o "$DATA/import.json" &
+            UPLOAD=$!
+            sleep 2
+            "${LOAD[@]}" --rate 5000 --duration "$DURATION" --warmup 3s >"$OUT/import-busy.json" || status=1
+            if kill -0 $UPLOAD 2>/dev/null; then still="still running when the quotes ended"; else still="ENDED BEFORE the quotes did: use more IMPORT_ROWS"; fi
+            wait $UPLOAD || status=1
+            ended=$(date +%s.%N)
+            python3 - "$DATA/import.json" "$started" "$ended" "$still" "$OUT/import-idle.json" "$OUT/import-busy.json" >&2 <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+secs = float(sys.argv[3]) - float(sys.argv[2])
+print(f"import: {a['rows']} rows, {a['shipped']} shipped in {secs:.1f} s ({a['shipped'] / secs:,.0f}/s), {sys.argv[4]}")
+def p99(path):
+    line = [l for l in open(path) if l.strip()][-1]
+    return json.loads(line)
+for name, path in (("idle", sys.argv[5]), ("import", sys.argv[6])):
+    r = p99(path)
+    print(f"quotes {name}: {json.dumps(r.get('latency_us') or r)[:400]}")
+PY
+            ;;
+        *) echo "unknown scenario $scenario (all, max, fixed, batch, swap, import)" >&2; exit 2 ;;
     esac
 done
 echo "JSON results in $OUT" >&2

@@ -10,6 +10,11 @@ use crossdock_api::{Answer, Defaults, answer_line};
 use crossdock_engine::{Date, Quote, Report, Scratch};
 use crossdock_tables::{Limits, load_dir};
 use std::io::{BufRead, BufWriter, Write};
+
+/// mimalloc rather than glibc's malloc: JSON documents of orders and shipments are many
+/// small allocations freed from other threads (see benches/README.md, orders upload).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -141,7 +141,7 @@ enum Backend {
         readers: Pool<rusqlite::Connection>,
     },
     Postgres {
-        pool: Pool<postgres::Client>,
+        pool: Pool<tx::PgConnection>,
         url: String,
     },
 }
@@ -200,8 +200,9 @@ impl Db {
                     .await
             }
             Backend::Postgres { pool, .. } => {
-                pool.run(move |client| {
-                    let mut tx = Tx::postgres(client.transaction()?);
+                pool.run(move |conn| {
+                    let tx::PgConnection { client, statements } = conn;
+                    let mut tx = Tx::postgres(client.transaction()?, statements);
                     tx.hooks = hooks;
                     Ok(finish(tx, script))
                 })
@@ -252,9 +253,10 @@ impl Db {
                     .await
             }
             Backend::Postgres { pool, .. } => {
-                pool.run(move |client| {
+                pool.run(move |conn| {
+                    let tx::PgConnection { client, statements } = conn;
                     let tx = client.build_transaction().read_only(true).start()?;
-                    Ok(finish(Tx::postgres(tx), script))
+                    Ok(finish(Tx::postgres(tx, statements), script))
                 })
                 .await
             }
@@ -352,8 +354,13 @@ async fn open_sqlite(path: PathBuf, options: &DbOptions) -> Result<Backend, DbEr
     Ok(Backend::Sqlite { writer, readers })
 }
 
+/// The writer's page cache, in KiB.
+const SQLITE_WRITER_CACHE_KIB: i64 = 64 * 1024;
+
 /// Opens the file: WAL, `synchronous=FULL` (a commit is on disk when the call returns),
-/// foreign keys on, a busy timeout; readers are `query_only`.
+/// foreign keys on, a busy timeout; readers are `query_only`. The writer keeps a 64 MiB
+/// page cache (SQLite's default is 2 MiB: a bulk write of documents re-read its own index
+/// pages from the OS over and over).
 fn sqlite_connect(path: &Path, reader: bool) -> Result<rusqlite::Connection, DbError> {
     let context = |e: rusqlite::Error| DbError::Backend(format!("sqlite {}: {e}", path.display()));
     let conn = rusqlite::Connection::open(path).map_err(context)?;
@@ -376,6 +383,9 @@ fn sqlite_connect(path: &Path, reader: bool) -> Result<rusqlite::Connection, DbE
     if reader {
         conn.pragma_update(None, "query_only", "ON")
             .map_err(context)?;
+    } else {
+        conn.pragma_update(None, "cache_size", -SQLITE_WRITER_CACHE_KIB)
+            .map_err(context)?;
     }
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
@@ -390,13 +400,16 @@ async fn open_postgres(url: String, options: &DbOptions) -> Result<Backend, DbEr
         ))
     })?;
     let shown = redact_password(&url);
-    let connect: pool::Connect<postgres::Client> = Arc::new(move || {
-        config.connect(postgres::NoTls).map_err(|e| {
-            DbError::Unavailable(format!(
-                "cannot connect to PostgreSQL at {shown}: {}",
-                error::describe(&e)
-            ))
-        })
+    let connect: pool::Connect<tx::PgConnection> = Arc::new(move || {
+        config
+            .connect(postgres::NoTls)
+            .map(tx::PgConnection::new)
+            .map_err(|e| {
+                DbError::Unavailable(format!(
+                    "cannot connect to PostgreSQL at {shown}: {}",
+                    error::describe(&e)
+                ))
+            })
     });
     // Connect once now, so a wrong URL or a stopped server is reported at start.
     let probe = connect.clone();
@@ -408,7 +421,7 @@ async fn open_postgres(url: String, options: &DbOptions) -> Result<Backend, DbEr
         options.postgres_connections,
         QUEUE_MAX,
         connect,
-        |c| !c.is_closed(),
+        |c| !c.client.is_closed(),
         Some(first),
     )?;
     Ok(Backend::Postgres { pool, url })

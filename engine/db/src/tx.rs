@@ -132,7 +132,61 @@ impl Row {
 
 pub(crate) enum Inner<'a> {
     Sqlite(rusqlite::Transaction<'a>),
-    Postgres(postgres::Transaction<'a>),
+    Postgres(postgres::Transaction<'a>, &'a mut Statements),
+}
+
+/// A PostgreSQL connection with the statements it has prepared, by SQL text. Without it
+/// every statement is parsed and described by the server again, one extra round trip each
+/// (SQLite's connections keep theirs: `prepare_cached`). Named statements outlive
+/// transactions, rolled back ones included.
+pub struct PgConnection {
+    pub(crate) client: postgres::Client,
+    pub(crate) statements: Statements,
+}
+
+/// Prepared statements of one connection; emptied when it would pass [`STATEMENTS_MAX`]
+/// (statement texts built at run time must not grow it without bound).
+#[derive(Default)]
+pub struct Statements(std::collections::HashMap<String, postgres::Statement>);
+
+const STATEMENTS_MAX: usize = 256;
+
+impl PgConnection {
+    pub(crate) fn new(client: postgres::Client) -> PgConnection {
+        PgConnection {
+            client,
+            statements: Statements::default(),
+        }
+    }
+}
+
+/// A failed statement empties the cache: a table changed by another process's migration
+/// makes its prepared statements fail ("cached plan must not change result type"), and the
+/// next transaction then prepares them again.
+fn forget_on_error<T>(
+    statements: &mut Statements,
+    result: Result<T, postgres::Error>,
+) -> Result<T, postgres::Error> {
+    if result.is_err() {
+        statements.0.clear();
+    }
+    result
+}
+
+fn prepared(
+    tx: &mut postgres::Transaction<'_>,
+    statements: &mut Statements,
+    sql: &str,
+) -> Result<postgres::Statement, DbError> {
+    if let Some(statement) = statements.0.get(sql) {
+        return Ok(statement.clone());
+    }
+    let statement = tx.prepare(sql)?;
+    if statements.0.len() >= STATEMENTS_MAX {
+        statements.0.clear();
+    }
+    statements.0.insert(sql.to_owned(), statement.clone());
+    Ok(statement)
 }
 
 /// A transaction in progress. Scripts get `&mut Tx` from [`crate::Db::write`] or
@@ -185,9 +239,12 @@ impl<'a> Tx<'a> {
         }
     }
 
-    pub(crate) fn postgres(tx: postgres::Transaction<'a>) -> Tx<'a> {
+    pub(crate) fn postgres(
+        tx: postgres::Transaction<'a>,
+        statements: &'a mut Statements,
+    ) -> Tx<'a> {
         Tx {
-            inner: Inner::Postgres(tx),
+            inner: Inner::Postgres(tx, statements),
             emitted: false,
             hooks: None,
         }
@@ -196,14 +253,14 @@ impl<'a> Tx<'a> {
     pub(crate) fn commit(self) -> Result<(), DbError> {
         match self.inner {
             Inner::Sqlite(tx) => Ok(tx.commit()?),
-            Inner::Postgres(tx) => Ok(tx.commit()?),
+            Inner::Postgres(tx, _) => Ok(tx.commit()?),
         }
     }
 
     pub fn dialect(&self) -> Dialect {
         match self.inner {
             Inner::Sqlite(_) => Dialect::Sqlite,
-            Inner::Postgres(_) => Dialect::Postgres,
+            Inner::Postgres(..) => Dialect::Postgres,
         }
     }
 
@@ -225,10 +282,12 @@ impl<'a> Tx<'a> {
                     params.iter().map(|p| p.as_sqlite()).collect();
                 Ok(stmt.execute(bound.as_slice())? as u64)
             }
-            Inner::Postgres(tx) => {
+            Inner::Postgres(tx, statements) => {
+                let statement = prepared(tx, statements, sql)?;
                 let bound: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p.as_postgres()).collect();
-                Ok(tx.execute(sql, &bound)?)
+                let changed = tx.execute(&statement, &bound);
+                Ok(forget_on_error(statements, changed)?)
             }
         }
     }
@@ -248,10 +307,15 @@ impl<'a> Tx<'a> {
                 }
                 Ok(out)
             }
-            Inner::Postgres(tx) => {
+            Inner::Postgres(tx, statements) => {
+                let statement = prepared(tx, statements, sql)?;
                 let bound: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|p| p.as_postgres()).collect();
-                tx.query(sql, &bound)?.iter().map(postgres_row).collect()
+                let rows = tx.query(&statement, &bound);
+                forget_on_error(statements, rows)?
+                    .iter()
+                    .map(postgres_row)
+                    .collect()
             }
         }
     }
@@ -271,7 +335,11 @@ impl<'a> Tx<'a> {
     pub fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         match &mut self.inner {
             Inner::Sqlite(tx) => Ok(tx.execute_batch(sql)?),
-            Inner::Postgres(tx) => Ok(tx.batch_execute(sql)?),
+            Inner::Postgres(tx, statements) => {
+                // Migrations change tables: what was prepared before may describe them wrong.
+                statements.0.clear();
+                Ok(tx.batch_execute(sql)?)
+            }
         }
     }
 
@@ -279,7 +347,7 @@ impl<'a> Tx<'a> {
     /// it ends. On SQLite every write transaction is already serialised (`BEGIN
     /// IMMEDIATE`), so this does nothing there; on PostgreSQL it is an advisory lock.
     pub fn lock(&mut self, scope: &str, id: i64) -> Result<(), DbError> {
-        if let Inner::Postgres(_) = self.inner {
+        if let Inner::Postgres(..) = self.inner {
             let key = lock_key(scope, id);
             self.execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
         }

@@ -38,6 +38,24 @@ pub fn emit<E: Event>(tx: &mut Tx<'_>, tenant: i64, at: i64, event: &E) -> Resul
     })
 }
 
+/// Writes an event of type `E` already serialised (`payload`, what `serde_json` makes of an
+/// `E`) to the outbox in `tx`: for writers that render outside their transaction.
+pub fn emit_text<E: Event>(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    at: i64,
+    payload: &str,
+) -> Result<i64, DbError> {
+    tx.emit(&Emit {
+        component: E::PRODUCER,
+        tenant,
+        topic: E::TOPIC,
+        version: E::VERSION,
+        payload,
+        at,
+    })
+}
+
 /// The event in `message` if it is of type `E` (topic and version), else `None`. A payload
 /// that does not parse is `None` too: the consumer skips what it cannot read rather than
 /// stall every later event behind it.

@@ -111,15 +111,16 @@ impl Orders {
         Ok(out)
     }
 
-    /// Ships every order of `orders` as `ship` would, in order: planned (priced) on the
-    /// async workers, issued in one transaction (one each after a refusal). `Err`: a
-    /// failure of ours.
-    pub(crate) async fn ship_many(
+    /// Ships every order of `orders` as `ship` would, in order, in two halves. This one
+    /// prices them on the async workers (nothing is written but the holds a single ship
+    /// would write); [`Orders::issue_planned`] then issues them in one transaction (one
+    /// each after a refusal). `Err`: a failure of ours.
+    pub(crate) async fn plan_many(
         self: &Arc<Orders>,
         actor: &Actor,
         orders: Vec<OrderRow>,
         ship_date: Option<String>,
-    ) -> Result<Vec<Result<Shipped, OrdersError>>, OrdersError> {
+    ) -> Result<PlannedMany, OrdersError> {
         // Two planners: pricing is CPU work, and the runtime has more than one worker.
         let half = orders.len().div_ceil(2);
         let mut orders = orders;
@@ -130,6 +131,9 @@ impl Orders {
                 let mut plans = Vec::with_capacity(list.len());
                 for order in list {
                     plans.push(this.plan_ship(&who, order, date.clone()).await);
+                    // Pricing never waits: give the worker back between orders, so quotes
+                    // and other requests are not queued behind a chunk of bulk pricing.
+                    tokio::task::yield_now().await;
                 }
                 plans
             })
@@ -151,22 +155,38 @@ impl Orders {
                 Err(refused) => Some(Err(refused)),
             });
         }
+        Ok(PlannedMany { slots, issuing })
+    }
+
+    /// The writing half of shipping many: see [`Orders::plan_many`].
+    pub(crate) async fn issue_planned(
+        &self,
+        planned: PlannedMany,
+    ) -> Result<Vec<Result<Shipped, OrdersError>>, OrdersError> {
+        let PlannedMany { slots, issuing } = planned;
         let issued = if issuing.is_empty() {
             Vec::new()
         } else {
             match self.db.write(move |tx| issue_all(tx, issuing)).await {
-                Ok(shipped) => shipped.into_iter().map(Ok).collect(),
+                Ok(issued) => issued
+                    .into_iter()
+                    .map(|(plan, issued)| Ok(plan.shipped(issued)))
+                    .collect(),
                 Err(Issue::Failed(e)) => return Err(e),
                 // One refusal rolled the chunk back: each plan in a transaction of its own,
                 // exactly as one ship would (a refusal there changes nothing).
                 Err(Issue::Refused(plans)) => {
                     let mut each = Vec::with_capacity(plans.len());
                     for plan in plans {
-                        match self.db.write(move |tx| ship::issue(tx, &plan)).await {
+                        let issued = self
+                            .db
+                            .write(move |tx| ship::issue(tx, &plan).map(|issued| (plan, issued)))
+                            .await;
+                        match issued {
                             Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => {
                                 return Err(e);
                             }
-                            other => each.push(other),
+                            other => each.push(other.map(|(plan, issued)| plan.shipped(issued))),
                         }
                     }
                     each
@@ -186,6 +206,13 @@ impl Orders {
     }
 }
 
+/// Orders priced for shipping, in order: each slot answered already (`Some`: its live
+/// shipment or its refusal) or waiting for the next plan of `issuing`.
+pub(crate) struct PlannedMany {
+    slots: Vec<Option<Result<Shipped, OrdersError>>>,
+    issuing: Vec<ship::Plan>,
+}
+
 /// Why a chunk's shipping transaction did not commit.
 enum Issue {
     /// A plan was refused: the chunk is rolled back and its plans given back.
@@ -201,17 +228,21 @@ impl From<crossdock_db::DbError> for Issue {
 
 /// Issues every plan in this transaction; the first refusal rolls all of them back (no
 /// savepoint per shipment: on SQLite each one journals every page it touches again, which
-/// cost more than the shipments themselves).
-fn issue_all(tx: &mut Tx<'_>, plans: Vec<ship::Plan>) -> Result<Vec<Shipped>, Issue> {
+/// cost more than the shipments themselves). The plans come back with what each did, to
+/// be answered (and dropped) off the writer.
+fn issue_all(
+    tx: &mut Tx<'_>,
+    plans: Vec<ship::Plan>,
+) -> Result<Vec<(ship::Plan, ship::Issued)>, Issue> {
     let mut out = Vec::with_capacity(plans.len());
     for plan in &plans {
         match ship::issue(tx, plan) {
-            Ok(shipped) => out.push(shipped),
+            Ok(issued) => out.push(issued),
             Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(Issue::Failed(e)),
             Err(_) => return Err(Issue::Refused(plans)),
         }
     }
-    Ok(out)
+    Ok(plans.into_iter().zip(out).collect())
 }
 
 /// A bulk create's outcome as a result row: `(status, order, problems)`; `Err` only for a

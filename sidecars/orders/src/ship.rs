@@ -12,7 +12,7 @@ use crate::store::{self, OrderRow, ShipmentRow};
 use crate::{Actor, Orders, json as render, new_id, parse};
 use crossdock_db::Tx;
 use crossdock_events::{
-    Event, ShipmentChange, ShipmentCreated, ShipmentHandedOver, ShipmentRelabelled, ShipmentVoided,
+    Event, ShipmentCreated, ShipmentHandedOver, ShipmentRelabelled, ShipmentVoided,
 };
 use crossdock_http::seams::{FirstOption, PriceAsk, Priced};
 use crossdock_http::{Problem, rfc3339};
@@ -23,6 +23,8 @@ use std::str::FromStr;
 /// The quote request for an order (orders-labels.md, "Shipments"): origin and destination
 /// from the addresses, its parcel, value, contents, battery, goods, incoterm and routing;
 /// `routing.service` becomes `require.services: [service]`; the landed cost is asked.
+/// Excluded services are not asked (`explain: false`: the same prices, a smaller answer);
+/// a shipment no service can carry asks again with them, for its `no_service` answer.
 pub fn quote_request(order: &OrderInput, customer: &str, ship_date: Option<&str>) -> Value {
     let mut q = Map::new();
     q.insert("customer".into(), json!(customer));
@@ -77,7 +79,7 @@ pub fn quote_request(order: &OrderInput, customer: &str, ship_date: Option<&str>
         q.insert("currency".into(), json!(c));
     }
     q.insert("landed_cost".into(), json!(true));
-    q.insert("explain".into(), json!(true));
+    q.insert("explain".into(), json!(false));
     Value::Object(q)
 }
 
@@ -206,7 +208,13 @@ impl Orders {
         let order = self.order(actor, order_id).await?;
         match self.plan_ship(actor, order, ship_date).await? {
             Planned::Existing(doc) => Ok(Shipped::Existing(doc)),
-            Planned::Issue(plan) => self.db.write(move |tx| issue(tx, &plan)).await,
+            Planned::Issue(plan) => {
+                let (plan, issued) = self
+                    .db
+                    .write(move |tx| issue(tx, &plan).map(|issued| (plan, issued)))
+                    .await?;
+                Ok(plan.shipped(issued))
+            }
         }
     }
 
@@ -271,16 +279,27 @@ impl Orders {
             return Err(held(&problems));
         }
         let (Some(first), Some(option)) = (first, answer["options"].get(0).cloned()) else {
+            let mut explained = request.clone();
+            explained["explain"] = json!(true);
+            let excluded = match self.pricing.price(&PriceAsk {
+                request: &explained,
+                ..ask
+            }) {
+                Priced::Quoted { answer, .. } => serde_json::from_str::<Value>(&answer)
+                    .map(|a| a["excluded"].clone())
+                    .unwrap_or_default(),
+                _ => Value::Null,
+            };
             return Err(OrdersError::Unprocessable {
                 code: "no_service",
                 problem: Problem::new("routing", "no service can carry this parcel; see excluded"),
-                extra: Some(("excluded", answer["excluded"].clone())),
+                extra: Some(("excluded", excluded)),
             });
         };
         let now = self.clock.now_unix();
-        let plan = Plan {
+        let draft = Draft {
             shipment_id: new_id("shp")?,
-            order: order.clone(),
+            order,
             input,
             date,
             answer,
@@ -288,7 +307,36 @@ impl Orders {
             first,
             value_sdr,
             now,
-            event_id: new_id("evt")?,
+        };
+        let token = new_id("number")?;
+        let doc = shipment_doc(&draft, &token);
+        let event_id = new_id("evt")?;
+        let shipment_text = doc.to_string();
+        let rendered = render_event::<ShipmentCreated>(
+            &draft.shipment_id,
+            &draft.order.customer,
+            &shipment_text,
+            None,
+            &event_id,
+            now,
+        );
+        let first_segment = draft
+            .first
+            .segments
+            .first()
+            .ok_or_else(|| OrdersError::Failed("a service without segments".into()))?;
+        let plan = Plan {
+            carrier: first_segment.carrier.clone(),
+            service: doc["service"].as_str().unwrap_or_default().to_owned(),
+            shipment_text,
+            event_text: rendered.public,
+            payload_text: rendered.payload,
+            shipment_id: draft.shipment_id,
+            order: draft.order,
+            now,
+            event_id,
+            token,
+            doc,
         };
         Ok(Planned::Issue(Box::new(plan)))
     }
@@ -357,7 +405,7 @@ impl Orders {
                     None,
                     now,
                 )?;
-                emit::<ShipmentVoided>(tx, &row, &doc, None, &event_id, now, ShipmentVoided)?;
+                emit::<ShipmentVoided>(tx, &row, &doc, None, &event_id, now)?;
                 Ok(doc)
             })
             .await
@@ -393,15 +441,7 @@ impl Orders {
                     &doc.to_string(),
                     now,
                 )?;
-                emit::<ShipmentHandedOver>(
-                    tx,
-                    &row,
-                    &doc,
-                    None,
-                    &event_id,
-                    now,
-                    ShipmentHandedOver,
-                )?;
+                emit::<ShipmentHandedOver>(tx, &row, &doc, None, &event_id, now)?;
                 Ok(doc)
             })
             .await
@@ -485,15 +525,7 @@ impl Orders {
                     &doc.to_string(),
                     now,
                 )?;
-                emit::<ShipmentRelabelled>(
-                    tx,
-                    &row,
-                    &doc,
-                    Some(seg_no as u32),
-                    &event_id,
-                    now,
-                    ShipmentRelabelled,
-                )?;
+                emit::<ShipmentRelabelled>(tx, &row, &doc, Some(seg_no as u32), &event_id, now)?;
                 Ok((doc, true))
             })
             .await
@@ -552,22 +584,51 @@ pub(crate) enum Planned {
     Issue(Box<Plan>),
 }
 
-/// Everything the shipping transaction needs, prepared outside it.
+/// Everything the shipping transaction needs, prepared outside it: the shipment, its
+/// event and its outbox payload already rendered as JSON text, with [`Plan::token`] where
+/// segment 1's number goes. The transaction takes the number and puts it in with a string
+/// replacement, so the one writer does no JSON work (numbers are capitals and digits:
+/// the same text serialising the finished document gives).
 pub(crate) struct Plan {
     shipment_id: String,
     order: OrderRow,
-    input: OrderInput,
-    date: String,
-    answer: Value,
-    option: Value,
-    first: FirstOption,
-    value_sdr: Option<String>,
+    service: String,
+    /// Segment 1's carrier: whose range the number comes from.
+    carrier: String,
     now: i64,
     event_id: String,
+    /// A fresh random id standing for the number; no order text can contain it.
+    token: String,
+    /// The shipment document with `token` for the number (answered with the number set).
+    doc: Value,
+    shipment_text: String,
+    event_text: String,
+    payload_text: String,
+}
+
+/// What the shipping transaction did: a number issued, or the order's live shipment found.
+pub(crate) enum Issued {
+    New(String),
+    Existing(Value),
+}
+
+impl Plan {
+    /// The answer for the shipment this plan issued with `number`.
+    pub(crate) fn shipped(self, issued: Issued) -> Shipped {
+        match issued {
+            Issued::Existing(doc) => Shipped::Existing(doc),
+            Issued::New(number) => {
+                let mut doc = self.doc;
+                doc["tracking_number"] = json!(number);
+                doc["segments"][0]["tracking_number"] = json!(number);
+                Shipped::Created(doc)
+            }
+        }
+    }
 }
 
 /// The shipping transaction.
-pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Shipped, OrdersError> {
+pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Issued, OrdersError> {
     let order = &plan.order;
     store::lock_order(tx, order.seq)?;
     let current =
@@ -576,7 +637,7 @@ pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Shipped, OrdersError
         let row = store::shipment_by_id(tx, order.tenant, existing)?.ok_or_else(|| {
             OrdersError::Failed(format!("order {} names a missing shipment", order.id))
         })?;
-        return Ok(Shipped::Existing(doc_of(&row)?));
+        return Ok(Issued::Existing(doc_of(&row)?));
     }
     if current.input != order.input {
         return Err(conflict(
@@ -585,14 +646,9 @@ pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Shipped, OrdersError
             "the order changed while it was being shipped; ship it again",
         ));
     }
-    let first_segment = plan
-        .first
-        .segments
-        .first()
-        .ok_or_else(|| OrdersError::Failed("a service without segments".into()))?;
-    let number = store::take_number(tx, order.tenant, &first_segment.carrier)?
-        .ok_or_else(range_exhausted)?;
-    let doc = shipment_doc(plan, &number);
+    let number =
+        store::take_number(tx, order.tenant, &plan.carrier)?.ok_or_else(range_exhausted)?;
+    let fill = |text: &str| text.replace(&plan.token, &number);
     let row = ShipmentRow {
         seq: 0,
         id: plan.shipment_id.clone(),
@@ -600,9 +656,9 @@ pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Shipped, OrdersError
         customer: order.customer.clone(),
         order_id: order.id.clone(),
         status: ShipmentStatus::Labelled.as_str().to_owned(),
-        service: doc["service"].as_str().unwrap_or_default().to_owned(),
+        service: plan.service.clone(),
         live: true,
-        doc: doc.to_string(),
+        doc: fill(&plan.shipment_text),
         created_at: plan.now,
         updated_at: plan.now,
     };
@@ -616,16 +672,17 @@ pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Shipped, OrdersError
         Some(&row.id),
         plan.now,
     )?;
-    emit::<ShipmentCreated>(
+    write_event::<ShipmentCreated>(
         tx,
         &row,
-        &doc,
-        None,
         &plan.event_id,
         plan.now,
-        ShipmentCreated,
+        &Rendered {
+            public: fill(&plan.event_text),
+            payload: fill(&plan.payload_text),
+        },
     )?;
-    Ok(Shipped::Created(doc))
+    Ok(Issued::New(number))
 }
 
 fn money(amount: &Value, currency: &str) -> Value {
@@ -634,7 +691,20 @@ fn money(amount: &Value, currency: &str) -> Value {
 
 /// The shipment as the API answers it: the quote's first option, the book's facts about it,
 /// and what the label prints (addresses, parcel, contents), so labels render from it alone.
-fn shipment_doc(plan: &Plan, number: &str) -> Value {
+/// The priced shipment before it is rendered: what [`shipment_doc`] reads.
+struct Draft {
+    shipment_id: String,
+    order: OrderRow,
+    input: OrderInput,
+    date: String,
+    answer: Value,
+    option: Value,
+    first: FirstOption,
+    value_sdr: Option<String>,
+    now: i64,
+}
+
+fn shipment_doc(plan: &Draft, number: &str) -> Value {
     let o = &plan.option;
     let currency = plan.answer["currency"].as_str().unwrap_or_default();
     let lines: Vec<Value> = o["lines"]
@@ -713,13 +783,51 @@ fn emit<E: Event>(
     seq: Option<u32>,
     event_id: &str,
     now: i64,
-    wrap: fn(ShipmentChange) -> E,
 ) -> Result<(), OrdersError> {
-    let mut data = json!({"shipment": doc});
-    if let Some(seq) = seq {
-        data["seq"] = json!(seq);
-    }
-    let public = json!({"id": event_id, "type": E::TOPIC, "created_at": rfc3339(now), "subject": row.id, "data": data});
+    let rendered = render_event::<E>(&row.id, &row.customer, &doc.to_string(), seq, event_id, now);
+    write_event::<E>(tx, row, event_id, now, &rendered)
+}
+
+/// A shipment event as text: the API's record and the outbox payload.
+struct Rendered {
+    public: String,
+    payload: String,
+}
+
+/// The event's two texts around the shipment's `doc` text, written directly rather than
+/// through a cloned document: the API's record with its keys in the order a
+/// `serde_json::Value` gives them, the payload in [`ShipmentChange`]'s field order.
+fn render_event<E: Event>(
+    shipment_id: &str,
+    customer: &str,
+    doc: &str,
+    seq: Option<u32>,
+    event_id: &str,
+    now: i64,
+) -> Rendered {
+    let quoted = |text: &str| Value::String(text.to_owned()).to_string();
+    let (event_id, customer) = (quoted(event_id), quoted(customer));
+    let data_seq = seq.map(|n| format!("\"seq\":{n},")).unwrap_or_default();
+    let public = format!(
+        "{{\"created_at\":{},\"data\":{{{data_seq}\"shipment\":{doc}}},\"id\":{event_id},\"subject\":{},\"type\":{}}}",
+        quoted(&rfc3339(now)),
+        quoted(shipment_id),
+        quoted(E::TOPIC),
+    );
+    let payload_seq = seq.map(|n| format!(",\"seq\":{n}")).unwrap_or_default();
+    let payload = format!(
+        "{{\"event_id\":{event_id},\"customer\":{customer},\"shipment\":{doc}{payload_seq}}}"
+    );
+    Rendered { public, payload }
+}
+
+fn write_event<E: Event>(
+    tx: &mut Tx<'_>,
+    row: &ShipmentRow,
+    event_id: &str,
+    now: i64,
+    rendered: &Rendered,
+) -> Result<(), OrdersError> {
     store::insert_event(
         tx,
         &store::EventRow {
@@ -729,16 +837,49 @@ fn emit<E: Event>(
             customer: row.customer.clone(),
             kind: E::TOPIC.to_owned(),
             subject: row.id.clone(),
-            doc: public.to_string(),
+            doc: rendered.public.clone(),
             created_at: now,
         },
     )?;
-    let event = wrap(ShipmentChange {
-        event_id: event_id.to_owned(),
-        customer: row.customer.clone(),
-        shipment: doc.clone(),
-        seq,
-    });
-    crossdock_events::emit(tx, row.tenant, now, &event)?;
+    crossdock_events::emit_text::<E>(tx, row.tenant, now, &rendered.payload)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossdock_events::ShipmentChange;
+
+    /// The texts written around a rendered document are exactly what serialising the
+    /// event and the API's record as values gives, with and without a segment.
+    #[test]
+    fn rendered_events_are_the_serialised_events() {
+        let doc = json!({"id": "shp_1", "reference": "R \"1\"\n", "segments": [{"seq": 1}], "sell": {"amount": "1.20"}});
+        for seq in [None, Some(2)] {
+            let r = render_event::<ShipmentCreated>(
+                "shp_1",
+                "acme \"a\"",
+                &doc.to_string(),
+                seq,
+                "evt_1",
+                1_780_000_000,
+            );
+            let change = ShipmentChange {
+                event_id: "evt_1".into(),
+                customer: "acme \"a\"".into(),
+                shipment: doc.clone(),
+                seq,
+            };
+            assert_eq!(
+                r.payload,
+                serde_json::to_string(&ShipmentCreated(change)).expect("json")
+            );
+            let mut data = json!({"shipment": doc});
+            if let Some(n) = seq {
+                data["seq"] = json!(n);
+            }
+            let public = json!({"id": "evt_1", "type": "shipment.created", "created_at": rfc3339(1_780_000_000), "subject": "shp_1", "data": data});
+            assert_eq!(r.public, public.to_string());
+        }
+    }
 }

@@ -822,9 +822,24 @@ pub async fn upload(
     };
     let started = std::time::Instant::now();
     let mut next_progress = PROGRESS_EVERY_ROWS;
-    while let Some(chunk) = rx.recv().await {
-        let chunk = chunk?;
-        orders.answer_chunk(actor, chunk, &mut answer).await?;
+    // A pipeline of two: chunk i's shipments are issued (on the writer) while chunk i+1 is
+    // inserted and priced. Issues still run one chunk after another, in file order, so the
+    // answer and every duplicate reference come out as one chunk at a time would.
+    let mut issuing: Option<tokio::task::JoinHandle<Result<Chunk, OrdersError>>> = None;
+    loop {
+        let next = match rx.recv().await {
+            Some(chunk) => Some(orders.prepare_chunk(actor, chunk?, answer.ship).await?),
+            None => None,
+        };
+        if let Some(previous) = issuing.take() {
+            let done = previous
+                .await
+                .map_err(|e| OrdersError::Failed(format!("issuing shipments: {e}")))??;
+            done.answer(&mut answer);
+        }
+        let Some(next) = next else { break };
+        let this = orders.clone();
+        issuing = Some(tokio::spawn(async move { this.issue_chunk(next).await }));
         if answer.rows >= next_progress || answer.rows == rows {
             next_progress = (answer.rows / PROGRESS_EVERY_ROWS + 1) * PROGRESS_EVERY_ROWS;
             tracing::info!(
@@ -856,14 +871,59 @@ pub async fn upload(
     Ok(answer)
 }
 
+/// One chunk of an upload on its way through: its result rows, and with `?ship=true` the
+/// rows still waiting for their shipments.
+struct Chunk {
+    rows: Vec<Value>,
+    created: u64,
+    duplicate: u64,
+    invalid: u64,
+    /// Indexes into `rows` of the orders being shipped, and their plans.
+    shipping: Option<(Vec<usize>, bulk::PlannedMany)>,
+    shipped: Vec<(usize, Result<Shipped, OrdersError>)>,
+}
+
+impl Chunk {
+    /// Appends the chunk's results to the upload's answer.
+    fn answer(self, answer: &mut UploadAnswer) {
+        let mut rows = self.rows;
+        for (i, result) in self.shipped {
+            let doc = &mut rows[i];
+            match result {
+                Ok(Shipped::Created(s) | Shipped::Existing(s)) => {
+                    answer.shipped += 1;
+                    doc["shipment"] = s["id"].clone();
+                    doc["tracking_number"] = s["tracking_number"].clone();
+                    doc["order_status"] = json!("shipped");
+                }
+                Err(e) => {
+                    answer.ship_failed += 1;
+                    if let Some(o) = doc.as_object_mut() {
+                        o.remove("shipment");
+                        o.remove("tracking_number");
+                    }
+                    doc["ship_error"] = ApiError::from(e).body_json();
+                }
+            }
+        }
+        answer.created += self.created;
+        answer.duplicate += self.duplicate;
+        answer.invalid += self.invalid;
+        answer.rows += rows.len() as u64;
+        answer
+            .results
+            .extend(rows.into_iter().map(|r| r.to_string()));
+    }
+}
+
 impl Orders {
-    /// Creates (and ships) one chunk of prepared rows and appends their results.
-    async fn answer_chunk(
+    /// Creates one chunk of prepared rows and, with `ship`, prices its `ready` orders.
+    async fn prepare_chunk(
         self: &Arc<Orders>,
         actor: &Actor,
         chunk: Vec<Prepared>,
-        answer: &mut UploadAnswer,
-    ) -> Result<(), OrdersError> {
+        ship: bool,
+    ) -> Result<Chunk, OrdersError> {
         let mut heads = Vec::with_capacity(chunk.len());
         let mut prepared = Vec::with_capacity(chunk.len());
         for p in chunk {
@@ -871,14 +931,21 @@ impl Orders {
             prepared.push(p.outcome);
         }
         let outcomes = self.insert_prepared(prepared).await?;
-        let mut rows = Vec::with_capacity(outcomes.len());
+        let mut out = Chunk {
+            rows: Vec::with_capacity(outcomes.len()),
+            created: 0,
+            duplicate: 0,
+            invalid: 0,
+            shipping: None,
+            shipped: Vec::new(),
+        };
         let mut to_ship = Vec::new();
         for ((row, reference), outcome) in heads.into_iter().zip(outcomes) {
             let (status, order, problems) = bulk::outcome_row(outcome)?;
             match status {
-                "created" => answer.created += 1,
-                "duplicate" => answer.duplicate += 1,
-                _ => answer.invalid += 1,
+                "created" => out.created += 1,
+                "duplicate" => out.duplicate += 1,
+                _ => out.invalid += 1,
             }
             let mut doc = json!({
                 "row": row,
@@ -888,43 +955,27 @@ impl Orders {
                 "order_status": order.as_ref().map(|o| o.status.clone()),
                 "problems": with_columns(problems),
             });
-            if answer.ship
-                && let Some(o) = order.filter(bulk::shippable)
-            {
+            if ship && let Some(o) = order.filter(bulk::shippable) {
                 doc["shipment"] = Value::Null;
                 doc["tracking_number"] = Value::Null;
-                to_ship.push((rows.len(), o));
+                to_ship.push((out.rows.len(), o));
             }
-            rows.push(doc);
+            out.rows.push(doc);
         }
         if !to_ship.is_empty() {
             let (at, list): (Vec<usize>, Vec<OrderRow>) = to_ship.into_iter().unzip();
-            let shipped = self.ship_many(actor, list, None).await?;
-            for (i, result) in at.into_iter().zip(shipped) {
-                let doc = &mut rows[i];
-                match result {
-                    Ok(Shipped::Created(s) | Shipped::Existing(s)) => {
-                        answer.shipped += 1;
-                        doc["shipment"] = s["id"].clone();
-                        doc["tracking_number"] = s["tracking_number"].clone();
-                        doc["order_status"] = json!("shipped");
-                    }
-                    Err(e) => {
-                        answer.ship_failed += 1;
-                        if let Some(o) = doc.as_object_mut() {
-                            o.remove("shipment");
-                            o.remove("tracking_number");
-                        }
-                        doc["ship_error"] = ApiError::from(e).body_json();
-                    }
-                }
-            }
+            out.shipping = Some((at, self.plan_many(actor, list, None).await?));
         }
-        answer.rows += rows.len() as u64;
-        answer
-            .results
-            .extend(rows.into_iter().map(|r| r.to_string()));
-        Ok(())
+        Ok(out)
+    }
+
+    /// Issues a prepared chunk's shipments.
+    async fn issue_chunk(&self, mut chunk: Chunk) -> Result<Chunk, OrdersError> {
+        if let Some((at, planned)) = chunk.shipping.take() {
+            let shipped = self.issue_planned(planned).await?;
+            chunk.shipped = at.into_iter().zip(shipped).collect();
+        }
+        Ok(chunk)
     }
 }
 
