@@ -34,6 +34,7 @@ pub mod idempotency;
 mod migrate;
 pub mod outbox;
 mod pool;
+pub mod background;
 mod tx;
 
 #[cfg(feature = "testing")]
@@ -138,6 +139,8 @@ struct Inner {
 enum Backend {
     Sqlite {
         writer: Pool<rusqlite::Connection>,
+        /// A second writer connection for [`Db::write_bulk`], on a `SCHED_IDLE` thread.
+        bulk: Pool<rusqlite::Connection>,
         readers: Pool<rusqlite::Connection>,
     },
     Postgres {
@@ -216,6 +219,37 @@ impl Db {
         Ok(result)
     }
 
+    /// [`Db::write`] for bulk work (imports), which must not take the CPU from requests. On
+    /// SQLite it runs on a second writer connection whose thread is in the `SCHED_IDLE`
+    /// class ([`background`]); SQLite still lets one write transaction run at a time
+    /// (`BEGIN IMMEDIATE`), so the two writers' transactions never interleave and the
+    /// outbox's order is still commit order. On PostgreSQL it is [`Db::write`].
+    pub async fn write_bulk<T, E, F>(&self, script: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let Backend::Sqlite { bulk, .. } = &self.inner.backend else {
+            return self.write(script).await;
+        };
+        let hooks = self.hooks();
+        let outcome = bulk
+            .run(move |conn| {
+                background::lower_current_thread();
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let mut tx = Tx::sqlite(tx);
+                tx.hooks = hooks;
+                Ok(finish(tx, script))
+            })
+            .await;
+        let (result, emitted) = outcome.map_err(E::from)??;
+        if emitted {
+            self.inner.wake.notify_one();
+        }
+        Ok(result)
+    }
+
     /// Registers `handler` to run inside every write transaction that emits `topic`, after
     /// the event is written and before the commit (see [`outbox::InTxHandler`]). Register
     /// before serving: transactions already running keep the handlers they started with.
@@ -268,8 +302,13 @@ impl Db {
     /// Later calls fail with [`DbError::Unavailable`].
     pub async fn close(&self) {
         match &self.inner.backend {
-            Backend::Sqlite { writer, readers } => {
+            Backend::Sqlite {
+                writer,
+                bulk,
+                readers,
+            } => {
                 readers.close().await;
+                bulk.close().await;
                 writer.close().await;
             }
             Backend::Postgres { pool, .. } => pool.close().await,
@@ -337,9 +376,17 @@ async fn open_sqlite(path: PathBuf, options: &DbOptions) -> Result<Backend, DbEr
         "crossdock-sqlite-writer",
         1,
         QUEUE_MAX,
-        connect_writer,
+        connect_writer.clone(),
         |_| true,
         Some(first),
+    )?;
+    let bulk = Pool::start(
+        "crossdock-sqlite-bulk",
+        1,
+        QUEUE_MAX,
+        connect_writer,
+        |_| true,
+        None,
     )?;
     let connect_reader: pool::Connect<rusqlite::Connection> =
         Arc::new(move || sqlite_connect(&path, true));
@@ -351,7 +398,11 @@ async fn open_sqlite(path: PathBuf, options: &DbOptions) -> Result<Backend, DbEr
         |_| true,
         None,
     )?;
-    Ok(Backend::Sqlite { writer, readers })
+    Ok(Backend::Sqlite {
+        writer,
+        bulk,
+        readers,
+    })
 }
 
 /// The writer's page cache, in KiB.
@@ -403,7 +454,7 @@ async fn open_postgres(url: String, options: &DbOptions) -> Result<Backend, DbEr
     let connect: pool::Connect<tx::PgConnection> = Arc::new(move || {
         config
             .connect(postgres::NoTls)
-            .map(tx::PgConnection::new)
+            .and_then(tx::PgConnection::new)
             .map_err(|e| {
                 DbError::Unavailable(format!(
                     "cannot connect to PostgreSQL at {shown}: {}",

@@ -152,11 +152,16 @@ pub struct Statements(std::collections::HashMap<String, postgres::Statement>);
 const STATEMENTS_MAX: usize = 256;
 
 impl PgConnection {
-    pub(crate) fn new(client: postgres::Client) -> PgConnection {
-        PgConnection {
+    /// Takes a new connection, planning every execution of a prepared statement for its
+    /// own parameters (`plan_cache_mode = force_custom_plan`): after five executions
+    /// PostgreSQL may switch to one generic plan, which for the outbox and the orders tables
+    /// became a scan that slowed a 100,000-row import fourfold.
+    pub(crate) fn new(mut client: postgres::Client) -> Result<PgConnection, postgres::Error> {
+        client.batch_execute("SET plan_cache_mode = force_custom_plan")?;
+        Ok(PgConnection {
             client,
             statements: Statements::default(),
-        }
+        })
     }
 }
 

@@ -764,7 +764,36 @@ struct Prepared {
 
 /// Runs an upload for `actor`: reads the file, creates (and ships) every row. `Err`: the
 /// file is refused (400, 413; nothing created), or a failure of ours.
+///
+/// The whole upload runs on a thread of its own in the idle class
+/// (`crossdock_db::background`), with its reader, its planners and its writer: an import
+/// must not take the CPU from quotes. The caller only waits for the answer.
 pub async fn upload(
+    orders: &Arc<Orders>,
+    actor: &Actor,
+    body: Bytes,
+    options: &UploadOptions,
+) -> Result<UploadAnswer, OrdersError> {
+    let (orders, actor, options) = (orders.clone(), actor.clone(), options.clone());
+    let idle = orders.bulk_in_idle_class();
+    let runtime = tokio::runtime::Handle::current();
+    let (done, answer) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("crossdock-upload".into())
+        .spawn(move || {
+            if idle {
+                crossdock_db::background::lower_current_thread();
+            }
+            let answer = runtime.block_on(run_upload(&orders, &actor, body, &options));
+            let _ = done.send(answer);
+        })
+        .map_err(|e| OrdersError::Failed(format!("starting the upload: {e}")))?;
+    answer
+        .await
+        .map_err(|_| OrdersError::Failed("the upload stopped".into()))?
+}
+
+async fn run_upload(
     orders: &Arc<Orders>,
     actor: &Actor,
     body: Bytes,
@@ -775,8 +804,16 @@ pub async fn upload(
         .await
         .map_err(|e| OrdersError::Failed(format!("reading the upload: {e}")))??;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<Prepared>, OrdersError>>(2);
+    let idle = orders.bulk_in_idle_class();
     let (this, who, source) = (orders.clone(), actor.clone(), options.source);
-    let reader = tokio::task::spawn_blocking(move || {
+    // Reading and validating on a thread of its own in the idle class
+    // (crossdock_db::background): an import must not take the CPU from quotes.
+    let (reader_done, reader) = tokio::sync::oneshot::channel::<()>();
+    let read_and_validate = move || {
+        if idle {
+            crossdock_db::background::lower_current_thread();
+        }
+        let _done = reader_done;
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         let read = read_rows(file, &mut |row, cells, unreadable| {
             let reference = match &cells[0] {
@@ -814,7 +851,11 @@ pub async fn upload(
             Err(e) => Err(e),
         };
         let _ = tx.blocking_send(last);
-    });
+    };
+    std::thread::Builder::new()
+        .name("crossdock-import".into())
+        .spawn(read_and_validate)
+        .map_err(|e| OrdersError::Failed(format!("starting the upload's reader: {e}")))?;
     let mut answer = UploadAnswer {
         ship: options.ship,
         results: Vec::with_capacity(usize::try_from(rows).unwrap_or(0)),
@@ -822,24 +863,30 @@ pub async fn upload(
     };
     let started = std::time::Instant::now();
     let mut next_progress = PROGRESS_EVERY_ROWS;
-    // A pipeline of two: chunk i's shipments are issued (on the writer) while chunk i+1 is
-    // inserted and priced. Issues still run one chunk after another, in file order, so the
-    // answer and every duplicate reference come out as one chunk at a time would.
-    let mut issuing: Option<tokio::task::JoinHandle<Result<Chunk, OrdersError>>> = None;
+    // A pipeline of two on this one thread: chunk i's shipments are issued (on the bulk
+    // writer) while chunk i+1 is read, inserted and priced (on the planners). Issues still
+    // run one chunk after another, in file order, so the answer and every duplicate
+    // reference come out as one chunk at a time would.
+    let ship = answer.ship;
+    let mut pending: Option<Chunk> = None;
     loop {
-        let next = match rx.recv().await {
-            Some(chunk) => Some(orders.prepare_chunk(actor, chunk?, answer.ship).await?),
-            None => None,
+        let issue = async {
+            match pending.take() {
+                Some(chunk) => Some(orders.issue_chunk(chunk).await),
+                None => None,
+            }
         };
-        if let Some(previous) = issuing.take() {
-            let done = previous
-                .await
-                .map_err(|e| OrdersError::Failed(format!("issuing shipments: {e}")))??;
-            done.answer(&mut answer);
+        let prepare = async {
+            match rx.recv().await {
+                Some(Ok(chunk)) => Some(orders.prepare_chunk(actor, chunk, ship).await),
+                Some(Err(e)) => Some(Err(e)),
+                None => None,
+            }
+        };
+        let (issued, next) = tokio::join!(issue, prepare);
+        if let Some(done) = issued {
+            done?.answer(&mut answer);
         }
-        let Some(next) = next else { break };
-        let this = orders.clone();
-        issuing = Some(tokio::spawn(async move { this.issue_chunk(next).await }));
         if answer.rows >= next_progress || answer.rows == rows {
             next_progress = (answer.rows / PROGRESS_EVERY_ROWS + 1) * PROGRESS_EVERY_ROWS;
             tracing::info!(
@@ -853,10 +900,12 @@ pub async fn upload(
                 "orders upload progress"
             );
         }
+        // No next chunk: the one just issued was the last.
+        let Some(next) = next else { break };
+        pending = Some(next?);
     }
-    reader
-        .await
-        .map_err(|e| OrdersError::Failed(format!("reading the upload: {e}")))?;
+    // The sender is dropped when the reader ends, normally or not.
+    let _ = reader.await;
     assert_eq!(
         answer.rows,
         answer.results.len() as u64,
