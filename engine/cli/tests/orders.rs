@@ -402,23 +402,8 @@ async fn a_shipment_is_priced_exactly_as_the_quote_and_issued_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn voided_numbers_are_never_reissued_and_states_are_enforced() {
     let h = harness().await;
-    let (_, created) = call(
-        &h.app,
-        "POST",
-        "/v1/orders",
-        &h.acme,
-        &order("SO-V").to_string(),
-    )
-    .await;
+    let (created, first) = create_and_ship(&h, &h.acme, "SO-V").await;
     let id = created["id"].as_str().unwrap();
-    let (_, first) = call(
-        &h.app,
-        "POST",
-        &format!("/v1/orders/{id}/ship"),
-        &h.acme,
-        "",
-    )
-    .await;
     let sid = first["id"].as_str().unwrap();
     let (s, voided) = call(
         &h.app,
@@ -508,23 +493,8 @@ async fn voided_numbers_are_never_reissued_and_states_are_enforced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_tenants_and_customers_see_nothing() {
     let h = harness().await;
-    let (_, created) = call(
-        &h.app,
-        "POST",
-        "/v1/orders",
-        &h.acme,
-        &order("SO-W").to_string(),
-    )
-    .await;
+    let (created, shipment) = create_and_ship(&h, &h.acme, "SO-W").await;
     let id = created["id"].as_str().unwrap();
-    let (_, shipment) = call(
-        &h.app,
-        "POST",
-        &format!("/v1/orders/{id}/ship"),
-        &h.acme,
-        "",
-    )
-    .await;
     let sid = shipment["id"].as_str().unwrap();
     for key in [&h.other, &h.zeta] {
         for (method, uri) in [

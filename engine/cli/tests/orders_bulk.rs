@@ -1196,6 +1196,36 @@ fn orders_import_runs_in_process_on_a_data_directory() {
     assert!(err.contains(".csv or .parquet"), "{err}");
 }
 
+/// `crossdock orders import FILE --url URL --key KEY --customer CUSTOMER`, off the runtime.
+async fn import_to_server(
+    file: &std::path::Path,
+    url: &str,
+    key: &str,
+    customer: &str,
+) -> (i32, String, String) {
+    let (file, url, key, customer) = (
+        file.to_owned(),
+        url.to_owned(),
+        key.to_owned(),
+        customer.to_owned(),
+    );
+    tokio::task::spawn_blocking(move || {
+        crossdock(&[
+            "orders",
+            "import",
+            file.to_str().unwrap(),
+            "--url",
+            &url,
+            "--key",
+            &key,
+            "--customer",
+            &customer,
+        ])
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orders_import_uploads_to_a_server() {
     let h = harness().await;
@@ -1214,24 +1244,7 @@ async fn orders_import_uploads_to_a_server() {
     )
     .unwrap();
     let (admin, acme) = (h.admin.clone(), h.acme.clone());
-    let (code, out, err) = tokio::task::spawn_blocking({
-        let (file, url) = (file.clone(), url.clone());
-        move || {
-            crossdock(&[
-                "orders",
-                "import",
-                file.to_str().unwrap(),
-                "--url",
-                &url,
-                "--key",
-                &admin,
-                "--customer",
-                "acme",
-            ])
-        }
-    })
-    .await
-    .unwrap();
+    let (code, out, err) = import_to_server(&file, &url, &admin, "acme").await;
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.starts_with("1\tRM-1\tcreated\tord_"), "{out}");
     assert!(
@@ -1244,21 +1257,7 @@ async fn orders_import_uploads_to_a_server() {
     );
     let listed = orders_of(&h, &h.acme, "source=upload").await;
     assert_eq!(listed.len(), 1);
-    let (code, out, err) = tokio::task::spawn_blocking(move || {
-        crossdock(&[
-            "orders",
-            "import",
-            file.to_str().unwrap(),
-            "--url",
-            &url,
-            "--key",
-            &acme,
-            "--customer",
-            "zeta",
-        ])
-    })
-    .await
-    .unwrap();
+    let (code, out, err) = import_to_server(&file, &url, &acme, "zeta").await;
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("403"), "{err}");
 }
