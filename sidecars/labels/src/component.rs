@@ -6,8 +6,10 @@
 //! `shipment.created` or `shipment.relabelled` there, and [`Labels::install`] has
 //! registered handlers that run inside that transaction (`Db::on_emit`) and insert the
 //! row. `shipment.voided` marks the shipment's labels voided the same way. The row keeps
-//! the shipment as the event carried it; `GET …/labels/{seq}.zpl|pdf` renders from it
-//! alone (`from_shipment` → `render`), so reprints are byte-identical.
+//! what the label prints of the shipment as the event carried it (its `shipment` column:
+//! the shipment's JSON cut to the keys `from_shipment` reads; rows written before the cut
+//! hold the whole shipment, and render the same); `GET …/labels/{seq}.zpl|pdf` renders
+//! from it alone (`from_shipment` → `render`), so reprints are byte-identical.
 //!
 //! What it never knows: the orders component's tables or code; it reads the shipment JSON
 //! of the event catalogue's `ShipmentChange`.
@@ -73,34 +75,86 @@ impl Labels {
     }
 
     fn on_issued(&self, tx: &mut Tx<'_>, emit: &Emit<'_>) -> Result<(), DbError> {
-        let change = change_of(emit)?;
-        let shipment = &change.shipment;
+        let change: IssuedChange = serde_json::from_str(emit.payload)
+            .map_err(|e| DbError::Backend(format!("{}: unreadable payload: {e}", emit.topic)))?;
+        let seq = change.seq.unwrap_or(1);
+        let shipment = change.shipment.into_value();
         let id = shipment["id"].as_str().unwrap_or_default();
-        let seq = i64::from(change.seq.unwrap_or(1));
-        let number = shipment["segments"]
-            .as_array()
-            .and_then(|s| s.iter().find(|s| s["seq"].as_i64() == Some(seq)))
-            .and_then(|s| s["tracking_number"].as_str())
-            .ok_or_else(|| {
-                DbError::Backend(format!("shipment {id}: segment {seq} has no number"))
-            })?;
         // A label that cannot print its data exactly (a barcode too long, say) refuses the
         // segment's issue with it, rather than leaving an issued segment without a label.
-        let data = u32::try_from(seq)
-            .ok()
-            .and_then(|seq| from_shipment(shipment, seq))
-            .ok_or_else(|| {
-                DbError::Backend(format!("shipment {id}: segment {seq} has no label data"))
-            })?;
+        let data = from_shipment(&shipment, seq).ok_or_else(|| {
+            DbError::Backend(format!("shipment {id}: segment {seq} has no number"))
+        })?;
         data.check()
             .map_err(|e| DbError::Backend(format!("shipment {id}, segment {seq}: {e}")))?;
         let now = self.clock.now_unix();
         tx.execute(
             "INSERT INTO labels_labels (tenant_id, shipment_id, seq, customer, tracking_number, shipment, voided, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT (tenant_id, shipment_id, seq) DO NOTHING",
-            &[&emit.tenant, &id, &seq, &change.customer, &number, &shipment.to_string(), &now],
+            &[&emit.tenant, &id, &i64::from(seq), &change.customer, &data.tracking_number, &shipment.to_string(), &now],
         )?;
         Ok(())
+    }
+}
+
+/// A `shipment.created` or `shipment.relabelled` payload as the labels component reads it:
+/// of the shipment, only what a label prints (the keys [`from_shipment`] reads); the rest
+/// is skipped unread. The row keeps these keys alone: a label row is about a third of the
+/// shipment, and rendering from it gives what rendering from the whole shipment gives.
+#[derive(serde::Deserialize)]
+struct IssuedChange {
+    customer: String,
+    #[serde(default)]
+    seq: Option<u32>,
+    shipment: Printed,
+}
+
+/// The printed keys of a shipment, each as it came (missing: `null`).
+#[derive(serde::Deserialize)]
+struct Printed {
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    service: Value,
+    #[serde(default)]
+    zone: Value,
+    #[serde(default)]
+    ship_date: Value,
+    #[serde(default)]
+    customs_form: Value,
+    #[serde(default)]
+    customs_category: Value,
+    #[serde(default)]
+    declared_value: Value,
+    #[serde(default)]
+    parcel: Value,
+    #[serde(default)]
+    shipper: Value,
+    #[serde(default)]
+    recipient: Value,
+    #[serde(default)]
+    contents: Value,
+    #[serde(default)]
+    segments: Value,
+}
+
+impl Printed {
+    fn into_value(self) -> Value {
+        let fields = [
+            ("id", self.id),
+            ("service", self.service),
+            ("zone", self.zone),
+            ("ship_date", self.ship_date),
+            ("customs_form", self.customs_form),
+            ("customs_category", self.customs_category),
+            ("declared_value", self.declared_value),
+            ("parcel", self.parcel),
+            ("shipper", self.shipper),
+            ("recipient", self.recipient),
+            ("contents", self.contents),
+            ("segments", self.segments),
+        ];
+        Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
 }
 
@@ -293,5 +347,58 @@ mod http {
             "application/zpl"
         };
         Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A shipment as the orders component answers it, with keys a label does not print.
+    fn shipment() -> Value {
+        json!({
+            "id": "shp_2b7k3m4n5p6q7r8s9t2v3w4x5y", "order": "ord_x", "customer": "acme",
+            "reference": "R-1", "status": "labelled", "ship_date": "2026-12-01",
+            "service": "XB-EU-TRK", "carrier": "XB Line", "zone": "EU-A", "rate_book": "demo",
+            "sell": {"amount": "9.80", "currency": "EUR"}, "lines": [{"code": "base", "amount": "9.80"}],
+            "customs_form": "CN22", "customs_category": null,
+            "declared_value": {"amount": "45.00", "currency": "EUR"}, "declared_value_sdr": "40.1",
+            "tracking_number": "CD00000000018",
+            "segments": [
+                {"seq": 1, "kind": "linehaul", "carrier": "XB Line", "label_format": null, "tracking_number": "CD00000000018", "label": {}},
+                {"seq": 2, "kind": "last_mile", "carrier": "DHL \"Paket\"", "label_format": null, "tracking_number": "CD00000000026", "label": {}},
+                {"seq": 3, "kind": "last_mile", "carrier": "DHL", "label_format": null, "tracking_number": null, "label": null}
+            ],
+            "shipper": {"name": "Li Wei", "company": "Shenzhen Gadgets Co.", "line1": "18 Keji Rd", "city": "Shenzhen", "postcode": "518000", "country": "CN"},
+            "recipient": {"name": "Anna Schmidt", "line1": "Invalidenstr. 116", "city": "Berlin", "postcode": "10115", "country": "DE"},
+            "parcel": {"weight_g": 700, "length_cm": 20},
+            "contents": [{"description": "Phone case", "quantity": 2, "value": "45.00", "hs_code": "392690", "origin_country": "CN"}],
+            "problems": [], "created_at": "2026-12-01T08:00:00Z"
+        })
+    }
+
+    /// What the handler keeps prints exactly what the whole shipment prints, for every
+    /// issued segment, and holds none of the keys a label does not read.
+    #[test]
+    fn the_kept_keys_print_what_the_whole_shipment_prints() {
+        let whole = shipment();
+        for seq in [1, 2] {
+            let payload = json!({"event_id": "evt_1", "customer": "acme", "shipment": whole, "seq": seq});
+            let change: IssuedChange = serde_json::from_str(&payload.to_string()).expect("reads");
+            assert_eq!(change.seq, Some(seq));
+            let kept = change.shipment.into_value();
+            for gone in ["sell", "lines", "order", "rate_book", "created_at"] {
+                assert!(kept.get(gone).is_none(), "{gone} kept");
+            }
+            let (a, b) = (from_shipment(&whole, seq), from_shipment(&kept, seq));
+            assert!(a.is_some());
+            assert_eq!(a, b);
+            let (a, b) = (a.expect("data"), b.expect("data"));
+            assert_eq!(crate::render::zpl(&a).ok(), crate::render::zpl(&b).ok());
+            assert_eq!(crate::render::pdf(&a).ok(), crate::render::pdf(&b).ok());
+        }
+        // Segment 3 is not issued: no label data.
+        assert!(from_shipment(&whole, 3).is_none());
     }
 }
