@@ -159,6 +159,46 @@ async fn events_are_read_in_order_in_bounded_pages(db: &TestDb) {
     let expected: Vec<String> = (0..12).map(|n| format!("{{\"n\":{n}}}")).collect();
     assert_eq!(seen, expected);
     assert_eq!(after, head);
+    // A consumer of some topics gets every event (its position passes them all) but the
+    // payloads of its topics only.
+    db.write(|tx| {
+        emit(tx, "widget.sold", "{\"sold\":1}")?;
+        emit(tx, "widget.made", "{\"n\":12}")?;
+        emit(tx, "widget.lost", "{\"lost\":1}")
+    })
+    .await
+    .expect("emit");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let topics = vec!["widget.sold".to_owned(), "widget.lost".to_owned()];
+    let page = loop {
+        let topics = topics.clone();
+        let page = db
+            .read(move |tx| outbox::read_after_for(tx, head, 100, &topics))
+            .await
+            .expect("page");
+        if page.len() == 3 || std::time::Instant::now() >= deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let got: Vec<(&str, &str)> = page
+        .iter()
+        .map(|m| (m.topic.as_str(), m.payload.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("widget.sold", "{\"sold\":1}"),
+            ("widget.made", ""),
+            ("widget.lost", "{\"lost\":1}")
+        ]
+    );
+    let all = db
+        .read(move |tx| outbox::read_after_for(tx, head, 100, &[]))
+        .await
+        .expect("page");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1].payload, "{\"n\":12}");
 }
 
 /// A durable consumer applies each event exactly once with its cursor, even when two
