@@ -256,7 +256,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
     tracing::info!(
         listen = %config.listen,
         components = %config.components.join(","),
-        database = %if config.database.is_some() { "postgres" } else { "sqlite" },
+        database = match runtime.db.dialect() {
+            crossdock_db::Dialect::Sqlite => "sqlite",
+            crossdock_db::Dialect::Postgres => "postgres",
+        },
         books = %books.join(","),
         "crossdock serving"
     );
