@@ -77,7 +77,11 @@ fn open(rt: &tokio::runtime::Runtime, database: &str, data: &Path) -> Db {
 fn upload_and_kill(
     rt: &tokio::runtime::Runtime,
     server: Server,
-    db: &Db, key: &str, csv: &[u8], round: u64) -> i64 {
+    db: &Db,
+    key: &str,
+    csv: &[u8],
+    round: u64,
+) -> i64 {
     let base = count(rt, db, "SELECT count(*) FROM orders_shipments");
     let (at, pause) = kill_point(round, u64::try_from(base).unwrap_or(0));
     let url = server.url.clone();
@@ -140,7 +144,9 @@ fn crash_and_upload_again(database: &str, data: &Path) {
     let mut server = Some(server);
     let mut killed_at = 0;
     for round in 0..rounds {
-        let live = server.take().unwrap_or_else(|| Server::start(database, data, &[]));
+        let live = server
+            .take()
+            .unwrap_or_else(|| Server::start(database, data, &[]));
         killed_at = upload_and_kill(&rt, live, &db, &key, &csv, round);
     }
 
@@ -176,7 +182,9 @@ fn crash_and_upload_again(database: &str, data: &Path) {
         let shipment = r["shipment"].as_str().expect("shipment").to_owned();
         let number = r["tracking_number"].as_str().expect("number").to_owned();
         assert!(
-            answered.insert(reference.clone(), (shipment, number)).is_none(),
+            answered
+                .insert(reference.clone(), (shipment, number))
+                .is_none(),
             "{reference} answered twice"
         );
     }
@@ -235,16 +243,25 @@ fn crash_and_upload_again(database: &str, data: &Path) {
     let mut numbers_on_shipments = BTreeSet::new();
     for (id, order, live, doc) in &shipments {
         assert_eq!(*live, 1, "shipment {id} is live");
-        assert!(by_order.insert(order.clone(), id.clone()).is_none(), "order {order} has two shipments");
+        assert!(
+            by_order.insert(order.clone(), id.clone()).is_none(),
+            "order {order} has two shipments"
+        );
         let doc = json(doc);
-        let number = doc["tracking_number"].as_str().expect("a number").to_owned();
+        let number = doc["tracking_number"]
+            .as_str()
+            .expect("a number")
+            .to_owned();
         let reference = doc["reference"].as_str().expect("reference");
         assert_eq!(
             answered[reference],
             (id.clone(), number.clone()),
             "the answer names the stored shipment and number of {reference}"
         );
-        assert!(numbers_on_shipments.insert(number.clone()), "{number} issued twice");
+        assert!(
+            numbers_on_shipments.insert(number.clone()),
+            "{number} issued twice"
+        );
     }
     for (reference, id, shipment) in &orders {
         assert_eq!(
@@ -256,8 +273,16 @@ fn crash_and_upload_again(database: &str, data: &Path) {
     // The numbers ledger: each number once, each on one of these shipments, none lost.
     let issued: BTreeSet<&str> = numbers.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(issued.len(), numbers.len(), "a number recorded twice");
-    assert_eq!(numbers.len(), ROWS, "numbers recorded for rolled-back shipments");
-    assert!(numbers_on_shipments.iter().all(|n| issued.contains(n.as_str())));
+    assert_eq!(
+        numbers.len(),
+        ROWS,
+        "numbers recorded for rolled-back shipments"
+    );
+    assert!(
+        numbers_on_shipments
+            .iter()
+            .all(|n| issued.contains(n.as_str()))
+    );
     // Every shipment's first segment has its label, with its number.
     let label_of: BTreeMap<&str, &str> = labels
         .iter()
@@ -266,13 +291,23 @@ fn crash_and_upload_again(database: &str, data: &Path) {
         .collect();
     assert_eq!(labels.len(), ROWS, "one label per shipment");
     for (id, _, _, doc) in &shipments {
-        let number = json(doc)["tracking_number"].as_str().expect("number").to_owned();
-        assert_eq!(label_of.get(id.as_str()), Some(&number.as_str()), "label of {id}");
+        let number = json(doc)["tracking_number"]
+            .as_str()
+            .expect("number")
+            .to_owned();
+        assert_eq!(
+            label_of.get(id.as_str()),
+            Some(&number.as_str()),
+            "label of {id}"
+        );
     }
     // Every shipment's `shipment.created`, exactly once.
     let mut events: BTreeMap<String, usize> = BTreeMap::new();
     for payload in &created {
-        let id = json(payload)["shipment"]["id"].as_str().expect("shipment id").to_owned();
+        let id = json(payload)["shipment"]["id"]
+            .as_str()
+            .expect("shipment id")
+            .to_owned();
         *events.entry(id).or_default() += 1;
     }
     assert_eq!(events.len(), ROWS, "shipment.created events");
@@ -281,9 +316,12 @@ fn crash_and_upload_again(database: &str, data: &Path) {
     // And the labels print: a sample fetched through the API.
     for (id, ..) in shipments.iter().step_by(ROWS / 20) {
         for file in ["1.zpl", "1.pdf"] {
-            let (status, _) =
-                get(&server.url, &format!("/v1/shipments/{id}/labels/{file}"), Some(&key))
-                    .expect("label");
+            let (status, _) = get(
+                &server.url,
+                &format!("/v1/shipments/{id}/labels/{file}"),
+                Some(&key),
+            )
+            .expect("label");
             assert_eq!(status, 200, "{id}/{file}");
         }
     }
@@ -292,11 +330,18 @@ fn crash_and_upload_again(database: &str, data: &Path) {
 }
 
 fn answer_totals(answer: &Value) -> String {
-    ["rows", "created", "duplicate", "invalid", "shipped", "ship_failed"]
-        .iter()
-        .map(|k| format!("{k}={}", answer[*k]))
-        .collect::<Vec<_>>()
-        .join(" ")
+    [
+        "rows",
+        "created",
+        "duplicate",
+        "invalid",
+        "shipped",
+        "ship_failed",
+    ]
+    .iter()
+    .map(|k| format!("{k}={}", answer[*k]))
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 #[test]

@@ -1373,3 +1373,67 @@ async fn a_refused_shipment_in_a_chunk_refuses_only_itself() {
     let (_, ranges) = call(&h.app, "GET", "/v1/number-ranges", &h.admin, "").await;
     assert_eq!(ranges["data"][0]["remaining"], 0);
 }
+
+/// With `?ship=true` a chunk's new orders are created and shipped in one transaction;
+/// a reference twice in the file still answers as two creates and ships in a row would:
+/// the second `duplicate` with the first's shipment (same content) or 409
+/// `idempotency_mismatch` (other content), and one shipment, one number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_twice_in_a_shipping_upload_ships_once() {
+    let h = harness().await;
+    let rows = vec![
+        row("TW-1", &[]),
+        row("TW-2", &[]),
+        row("TW-1", &[]),
+        row("TW-2", &[("weight_g", "800")]),
+        row("TW-3", &[]),
+    ];
+    let (s, answer) = upload(
+        &h.app,
+        "/v1/orders/upload?ship=true",
+        &h.acme,
+        CSV,
+        csv_file(&rows),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{answer}");
+    let r = answer["results"].as_array().unwrap();
+    let statuses: Vec<&str> = r.iter().map(|x| x["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        ["created", "created", "duplicate", "invalid", "created"]
+    );
+    assert_eq!(r[2]["order"], r[0]["order"]);
+    assert_eq!(r[2]["shipment"], r[0]["shipment"]);
+    assert_eq!(r[2]["tracking_number"], r[0]["tracking_number"]);
+    assert!(
+        r[0]["tracking_number"].as_str().is_some_and(internal_ok),
+        "{}",
+        r[0]
+    );
+    assert!(
+        r[3]["problems"].to_string().contains("reference"),
+        "{}",
+        r[3]
+    );
+    assert!(r[3].get("shipment").is_none(), "{}", r[3]);
+    assert_eq!(
+        (
+            &answer["created"],
+            &answer["duplicate"],
+            &answer["invalid"],
+            &answer["shipped"]
+        ),
+        (&json!(3), &json!(1), &json!(1), &json!(4))
+    );
+    let (_, page) = call(&h.app, "GET", "/v1/shipments?limit=100", &h.admin, "").await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 3, "{page}");
+    // Each shipped order is `shipped` and names its shipment, as a single ship leaves it.
+    for i in [0, 1, 4] {
+        let order = r[i]["order"].as_str().unwrap();
+        let (s, o) = call(&h.app, "GET", &format!("/v1/orders/{order}"), &h.acme, "").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(o["status"], "shipped", "{o}");
+        assert_eq!(o["shipment"], r[i]["shipment"], "{o}");
+    }
+}

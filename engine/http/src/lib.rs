@@ -282,7 +282,15 @@ mod tests {
     #[test]
     fn ids_sort_by_time_and_keep_80_random_bits() {
         let alphabet = |c: char| super::ID_ALPHABET.contains(&(c as u8));
-        let times = [0, 1, 31, 32, 1_795_508_100_000, 1_795_508_100_001, (1 << 50) - 1];
+        let times = [
+            0,
+            1,
+            31,
+            32,
+            1_795_508_100_000,
+            1_795_508_100_001,
+            (1 << 50) - 1,
+        ];
         let ids: Vec<String> = times
             .iter()
             .map(|&t| super::new_id_at("shp", t).expect("an id"))
@@ -293,7 +301,12 @@ mod tests {
             assert!(rest.chars().all(alphabet), "{id}");
         }
         for pair in ids.windows(2) {
-            assert!(pair[0][..14] < pair[1][..14], "{} then {}", pair[0], pair[1]);
+            assert!(
+                pair[0][..14] < pair[1][..14],
+                "{} then {}",
+                pair[0],
+                pair[1]
+            );
         }
         assert_eq!(&ids[0][4..14], "2222222222");
         assert_eq!(&ids[6][4..14], "zzzzzzzzzz");

@@ -384,7 +384,8 @@ mod tests {
     fn the_kept_keys_print_what_the_whole_shipment_prints() {
         let whole = shipment();
         for seq in [1, 2] {
-            let payload = json!({"event_id": "evt_1", "customer": "acme", "shipment": whole, "seq": seq});
+            let payload =
+                json!({"event_id": "evt_1", "customer": "acme", "shipment": whole, "seq": seq});
             let change: IssuedChange = serde_json::from_str(&payload.to_string()).expect("reads");
             assert_eq!(change.seq, Some(seq));
             let kept = change.shipment.into_value();

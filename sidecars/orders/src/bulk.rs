@@ -12,6 +12,12 @@
 //! and its shipments issued one transaction each, exactly as single ships; a failure of
 //! ours refuses the chunk.
 //!
+//! An upload with `?ship=true` goes one step further (`Orders::create_and_ship`): its new
+//! orders are priced before they exist (with the quote that validated them), and a chunk
+//! is created and shipped in one transaction, each new order written `shipped` with its
+//! shipment, number, label and event. What that cannot answer (a reference seen before, a
+//! row pricing refused) goes the two-step way above after the transaction.
+//!
 //! Why: SQLite commits with `synchronous=FULL`, one disk flush per transaction; one
 //! transaction per row would cap an upload at the disk's flush rate (a few hundred to a few
 //! thousand a second), a chunk of [`CHUNK_ROWS`] per transaction does not.
@@ -121,41 +127,8 @@ impl Orders {
         orders: Vec<OrderRow>,
         ship_date: Option<String>,
     ) -> Result<PlannedMany, OrdersError> {
-        // Two planners, each on a thread of its own in the idle class: pricing is CPU work,
-        // the machine has more than one core, and quotes must not wait behind an import
-        // (crossdock_db::background).
-        let half = orders.len().div_ceil(2);
-        let mut orders = orders;
-        let second = orders.split_off(half.min(orders.len()));
-        let runtime = tokio::runtime::Handle::current();
-        let idle = self.bulk_in_idle_class();
-        let plan = |list: Vec<OrderRow>| {
-            let (this, who, date) = (self.clone(), actor.clone(), ship_date.clone());
-            let runtime = runtime.clone();
-            let (done, plans) = tokio::sync::oneshot::channel();
-            let started = std::thread::Builder::new()
-                .name("crossdock-plan".into())
-                .spawn(move || {
-                    if idle {
-                        crossdock_db::background::lower_current_thread();
-                    }
-                    let plans = runtime.block_on(async {
-                        let mut plans = Vec::with_capacity(list.len());
-                        for order in list {
-                            plans.push(this.plan_ship(&who, order, date.clone()).await);
-                        }
-                        plans
-                    });
-                    let _ = done.send(plans);
-                });
-            started
-                .map(|_| plans)
-                .map_err(|e| OrdersError::Failed(format!("starting a planner: {e}")))
-        };
-        let (a, b) = (plan(orders)?, plan(second)?);
-        let failed = |_| OrdersError::Failed("a planner stopped".into());
-        let mut plans = a.await.map_err(failed)?;
-        plans.extend(b.await.map_err(failed)?);
+        let orders = orders.into_iter().map(|o| (o, None)).collect();
+        let plans = self.plan_each(actor, orders, ship_date).await?;
         let mut slots = Vec::with_capacity(plans.len());
         let mut issuing = Vec::new();
         for p in plans {
@@ -172,6 +145,111 @@ impl Orders {
         Ok(PlannedMany { slots, issuing })
     }
 
+    /// `plan_ship` of every order of `orders`, in order, on two planner threads; an order
+    /// that comes with its quote is shipped with it (`plan_quoted`).
+    pub(crate) async fn plan_each(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        orders: Vec<(OrderRow, Option<Box<ship::Quoted>>)>,
+        ship_date: Option<String>,
+    ) -> Result<Vec<Result<Planned, OrdersError>>, OrdersError> {
+        // Two planners, each on a thread of its own in the idle class: pricing is CPU work,
+        // the machine has more than one core, and quotes must not wait behind an import
+        // (crossdock_db::background).
+        let half = orders.len().div_ceil(2);
+        let mut orders = orders;
+        let second = orders.split_off(half.min(orders.len()));
+        let runtime = tokio::runtime::Handle::current();
+        let idle = self.bulk_in_idle_class();
+        let plan = |list: Vec<(OrderRow, Option<Box<ship::Quoted>>)>| {
+            let (this, who, date) = (self.clone(), actor.clone(), ship_date.clone());
+            let runtime = runtime.clone();
+            let (done, plans) = tokio::sync::oneshot::channel();
+            let started = std::thread::Builder::new()
+                .name("crossdock-plan".into())
+                .spawn(move || {
+                    if idle {
+                        crossdock_db::background::lower_current_thread();
+                    }
+                    let plans = runtime.block_on(async {
+                        let mut plans = Vec::with_capacity(list.len());
+                        for (order, quoted) in list {
+                            plans.push(match quoted {
+                                Some(quoted) => this.plan_quoted(&who, order, *quoted).await,
+                                None => this.plan_ship(&who, order, date.clone()).await,
+                            });
+                        }
+                        plans
+                    });
+                    let _ = done.send(plans);
+                });
+            started
+                .map(|_| plans)
+                .map_err(|e| OrdersError::Failed(format!("starting a planner: {e}")))
+        };
+        let (a, b) = (plan(orders)?, plan(second)?);
+        let failed = |_| OrdersError::Failed("a planner stopped".into());
+        let mut plans = a.await.map_err(failed)?;
+        plans.extend(b.await.map_err(failed)?);
+        Ok(plans)
+    }
+
+    /// Creates the orders of `rows` and ships those priced already, in one transaction:
+    /// the bulk way of an upload with `?ship=true`. Each row comes with its plan, priced
+    /// before the order existed (`plan_each` of the unsaved row): a row whose reference is
+    /// new is written `shipped` with its shipment, number, label and event, which is what
+    /// creating it `ready` and then shipping it would have written. Anything else (a
+    /// reference the customer has, no plan) is inserted as `create` inserts, and answered
+    /// as [`Fresh::Stored`] for the caller to ship the ordinary way. A refused shipment
+    /// rolls the whole transaction back and gives the rows back ([`Fast::Refused`]).
+    pub(crate) async fn create_and_ship(
+        &self,
+        rows: Vec<(OrderRow, Option<ship::Plan>)>,
+    ) -> Result<Vec<Fresh>, Fast> {
+        self.db
+            .write_bulk(move |tx| {
+                let mut out = Vec::with_capacity(rows.len());
+                for (i, (row, plan)) in rows.iter().enumerate() {
+                    if let Some(plan) = plan {
+                        let mut shipped = row.clone();
+                        shipped.status = OrderStatus::Shipped.as_str().to_owned();
+                        shipped.shipment_id = Some(plan.shipment_id().to_owned());
+                        if let Some(seq) = store::insert_shipped_order(tx, &shipped)? {
+                            match ship::issue_new(tx, plan) {
+                                Ok(issued) => {
+                                    shipped.seq = seq;
+                                    out.push(Done::Shipped(shipped, i, issued));
+                                    continue;
+                                }
+                                Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => {
+                                    return Err(Fast::Failed(e));
+                                }
+                                Err(_) => return Err(Fast::Refused(rows)),
+                            }
+                        }
+                    }
+                    let (stored, created) = store::insert_order(tx, row).map_err(Fast::Failed)?;
+                    out.push(Done::Stored(stored, created, row.input.clone()));
+                }
+                Ok((rows, out))
+            })
+            .await
+            .map(|(rows, done)| {
+                let mut plans: Vec<Option<ship::Plan>> =
+                    rows.into_iter().map(|(_, plan)| plan).collect();
+                done.into_iter()
+                    .map(|d| match d {
+                        Done::Shipped(row, i, issued) => {
+                            let plan = plans[i].take().expect("a shipped row has its plan");
+                            Fresh::Shipped(row, plan.shipped(issued))
+                        }
+                        Done::Stored(row, created, submitted) => {
+                            Fresh::Stored(row, created, submitted)
+                        }
+                    })
+                    .collect()
+            })
+    }
     /// Whether bulk threads go to the idle class: on SQLite, where this process does all
     /// of an import's work. On PostgreSQL the database's own processes do much of it at
     /// normal priority; lowering only this half made imports 40 % slower and quotes no
@@ -235,6 +313,39 @@ impl Orders {
 pub(crate) struct PlannedMany {
     slots: Vec<Option<Result<Shipped, OrdersError>>>,
     issuing: Vec<ship::Plan>,
+}
+
+/// What [`Orders::create_and_ship`] did with one row, in order.
+pub(crate) enum Fresh {
+    /// Created and shipped: the order as written, the answer for its shipment.
+    Shipped(OrderRow, Shipped),
+    /// As `create` would answer: the stored order, whether this row created it, and the
+    /// row's own input (for `settle`).
+    Stored(OrderRow, bool, String),
+}
+
+enum Done {
+    Shipped(OrderRow, usize, ship::Issued),
+    Stored(OrderRow, bool, String),
+}
+
+/// Why [`Orders::create_and_ship`] did not commit.
+pub(crate) enum Fast {
+    /// A shipment was refused: nothing was written; the rows come back.
+    Refused(Vec<(OrderRow, Option<ship::Plan>)>),
+    Failed(OrdersError),
+}
+
+impl From<crossdock_db::DbError> for Fast {
+    fn from(e: crossdock_db::DbError) -> Fast {
+        Fast::Failed(OrdersError::Db(e))
+    }
+}
+
+impl From<OrdersError> for Fast {
+    fn from(e: OrdersError) -> Fast {
+        Fast::Failed(e)
+    }
 }
 
 /// Why a chunk's shipping transaction did not commit.

@@ -184,11 +184,25 @@ impl Orders {
         value: &Value,
         source: Source,
     ) -> Result<OrderRow, OrdersError> {
+        self.new_order_row_quoted(actor, value, source, None)
+            .map(|(row, _)| row)
+    }
+
+    /// [`Orders::new_order_row`] priced on `ship_date` when one is given (an upload that
+    /// ships, on today's date): a `ready` order then comes with the quote that found it
+    /// ready, which `plan_quoted` ships it with (one pricing per row, not two).
+    pub(crate) fn new_order_row_quoted(
+        &self,
+        actor: &Actor,
+        value: &Value,
+        source: Source,
+        ship_date: Option<&str>,
+    ) -> Result<(OrderRow, Option<ship::Quoted>), OrdersError> {
         let (input, named) = parse::order(value).map_err(OrdersError::Invalid)?;
         let customer = Orders::customer_for(actor, named)?;
-        let problems = self.problems(actor.tenant, &customer, &input, None);
+        let (problems, quote) = self.problems_quoted(actor.tenant, &customer, &input, ship_date);
         let now = self.clock.now_unix();
-        Ok(OrderRow {
+        let row = OrderRow {
             seq: 0,
             id: new_id("ord")?,
             tenant: actor.tenant.0,
@@ -207,7 +221,17 @@ impl Orders {
             shipment_id: None,
             created_at: now,
             updated_at: now,
-        })
+        };
+        let quoted = match (ship_date, quote) {
+            (Some(date), Some((request, priced))) if problems.is_empty() => Some(ship::Quoted {
+                input,
+                date: date.to_owned(),
+                request,
+                priced,
+            }),
+            _ => None,
+        };
+        Ok((row, quoted))
     }
 
     /// Every problem that keeps `input` held: the reference data's, then the customs issues
@@ -219,25 +243,36 @@ impl Orders {
         input: &OrderInput,
         ship_date: Option<&str>,
     ) -> Vec<model::Problem> {
+        self.problems_quoted(tenant, customer, input, ship_date).0
+    }
+
+    /// [`Orders::problems`], with the quote request and pricing's answer when it priced.
+    fn problems_quoted(
+        &self,
+        tenant: TenantId,
+        customer: &str,
+        input: &OrderInput,
+        ship_date: Option<&str>,
+    ) -> (Vec<model::Problem>, Option<(Value, Priced)>) {
         let mut problems = model::validate(input);
         if input.parcel.weight_g.is_none()
             || input.shipper.country.is_none()
             || input.recipient.country.is_none()
         {
-            return problems;
+            return (problems, None);
         }
         let request = ship::quote_request(input, customer, ship_date);
-        let ask = PriceAsk {
+        let priced = self.pricing.price(&PriceAsk {
             tenant,
             customer: Some(customer),
             request: &request,
             usd_per_sdr: &self.config.usd_per_sdr,
-        };
-        if let Priced::Quoted { answer, .. } = self.pricing.price(&ask) {
-            let answer: Value = serde_json::from_str(&answer).unwrap_or_default();
+        });
+        if let Priced::Quoted { answer, .. } = &priced {
+            let answer: Value = serde_json::from_str(answer).unwrap_or_default();
             problems.extend(ship::customs_problems_of(input, &answer));
         }
-        problems
+        (problems, Some((request, priced)))
     }
 
     /// The order `id` if this caller sees it.

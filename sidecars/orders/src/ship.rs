@@ -247,13 +247,47 @@ impl Orders {
             return Err(held(&problems));
         }
         let request = quote_request(&input, &order.customer, Some(&date));
+        let priced = self.pricing.price(&PriceAsk {
+            tenant: actor.tenant,
+            customer: Some(&order.customer),
+            request: &request,
+            usd_per_sdr: &self.config.usd_per_sdr,
+        });
+        self.plan_quoted(
+            actor,
+            order,
+            Quoted {
+                input,
+                date,
+                request,
+                priced,
+            },
+        )
+        .await
+    }
+
+    /// The rest of [`Orders::plan_ship`] once the order is read, valid and priced: its
+    /// customs issues, its service, the shipment and its texts. An upload's new order comes
+    /// here straight from the quote that validated it (`Orders::new_order_row_quoted`).
+    pub(crate) async fn plan_quoted(
+        &self,
+        actor: &Actor,
+        order: OrderRow,
+        quoted: Quoted,
+    ) -> Result<Planned, OrdersError> {
+        let Quoted {
+            input,
+            date,
+            request,
+            priced,
+        } = quoted;
         let ask = PriceAsk {
             tenant: actor.tenant,
             customer: Some(&order.customer),
             request: &request,
             usd_per_sdr: &self.config.usd_per_sdr,
         };
-        let (answer, first, value_sdr) = match self.pricing.price(&ask) {
+        let (answer, first, value_sdr) = match priced {
             Priced::NoBook => return Err(OrdersError::NoBook),
             Priced::Invalid(problems) => {
                 return Err(OrdersError::Unprocessable {
@@ -577,6 +611,15 @@ fn label_links(shipment: &str, seq: u64) -> Value {
     json!({"zpl": format!("/v1/shipments/{shipment}/labels/{seq}.zpl"), "pdf": format!("/v1/shipments/{shipment}/labels/{seq}.pdf")})
 }
 
+/// An order read and priced for shipping on `date`: the quote `request` and what pricing
+/// answered.
+pub(crate) struct Quoted {
+    pub(crate) input: OrderInput,
+    pub(crate) date: String,
+    pub(crate) request: Value,
+    pub(crate) priced: Priced,
+}
+
 /// What [`Orders::plan_ship`] found.
 pub(crate) enum Planned {
     /// The order's live shipment (nothing to issue).
@@ -613,6 +656,11 @@ pub(crate) enum Issued {
 }
 
 impl Plan {
+    /// The shipment this plan issues.
+    pub(crate) fn shipment_id(&self) -> &str {
+        &self.shipment_id
+    }
+
     /// The answer for the shipment this plan issued with `number`.
     pub(crate) fn shipped(self, issued: Issued) -> Shipped {
         match issued {
@@ -646,6 +694,30 @@ pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Issued, OrdersError>
             "the order changed while it was being shipped; ship it again",
         ));
     }
+    let number = write_shipment(tx, plan)?;
+    store::set_order_shipment(
+        tx,
+        order.tenant,
+        &order.id,
+        OrderStatus::Shipped,
+        Some(&plan.shipment_id),
+        plan.now,
+    )?;
+    Ok(Issued::New(number))
+}
+
+/// The shipping transaction for an order written `shipped`, with this plan's shipment, in
+/// this same transaction (`store::insert_shipped_order`: an upload's new order). Nobody
+/// else can have seen, changed or shipped that order, so `issue`'s checks have nothing to
+/// find; the rest is the same: the number, the shipment, its label and event.
+pub(crate) fn issue_new(tx: &mut Tx<'_>, plan: &Plan) -> Result<Issued, OrdersError> {
+    write_shipment(tx, plan).map(Issued::New)
+}
+
+/// Takes segment 1's number and writes the shipment, the number's record and
+/// `shipment.created` (with the label, in its handler); answers the number.
+fn write_shipment(tx: &mut Tx<'_>, plan: &Plan) -> Result<String, OrdersError> {
+    let order = &plan.order;
     let number =
         store::take_number(tx, order.tenant, &plan.carrier)?.ok_or_else(range_exhausted)?;
     let fill = |text: &str| text.replace(&plan.token, &number);
@@ -664,14 +736,6 @@ pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Issued, OrdersError>
     };
     store::insert_shipment(tx, &row)?;
     store::record_number(tx, order.tenant, &number, &row.id, 1, plan.now)?;
-    store::set_order_shipment(
-        tx,
-        order.tenant,
-        &order.id,
-        OrderStatus::Shipped,
-        Some(&row.id),
-        plan.now,
-    )?;
     write_event::<ShipmentCreated>(
         tx,
         &row,
@@ -682,7 +746,7 @@ pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Issued, OrdersError>
             payload: fill(&plan.payload_text),
         },
     )?;
-    Ok(Issued::New(number))
+    Ok(number)
 }
 
 fn money(amount: &Value, currency: &str) -> Value {

@@ -66,6 +66,29 @@ pub fn insert_order(tx: &mut Tx<'_>, order: &OrderRow) -> Result<(OrderRow, bool
     Ok((stored, inserted == 1))
 }
 
+/// Inserts `order` as it is (an upload's new order already `shipped`, with its shipment id)
+/// unless the customer has an order with its reference: `Some(seq)` when inserted, `None`
+/// when not (then nothing was written; the caller takes the way of a duplicate).
+pub fn insert_shipped_order(tx: &mut Tx<'_>, order: &OrderRow) -> Result<Option<i64>, OrdersError> {
+    let row = tx.query_opt(
+        "INSERT INTO orders_orders (id, tenant_id, customer, reference, status, source, input, problems, shipment_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (tenant_id, customer, reference) DO NOTHING RETURNING seq",
+        &[
+            &order.id,
+            &order.tenant,
+            &order.customer,
+            &order.reference,
+            &order.status,
+            &order.source,
+            &order.input,
+            &order.problems,
+            &order.shipment_id,
+            &order.created_at,
+        ],
+    )?;
+    Ok(row.map(|r| r.get(0)).transpose()?)
+}
+
 pub fn order_by_reference(
     tx: &mut Tx<'_>,
     tenant: i64,

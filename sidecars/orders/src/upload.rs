@@ -9,11 +9,14 @@
 //! cannot be read, has a column not in [`columns`], has a column twice, or has no
 //! `reference` column; over [`UPLOAD_ROWS_MAX`] rows: 413.
 //!
-//! The work is a pipeline bounded by two chunks of [`CHUNK_ROWS`]: a blocking thread reads
-//! rows, builds and validates their orders (`Orders::new_order_row`); the request's task
-//! inserts each chunk in one transaction and, with `?ship=true`, prices and issues the
-//! chunk's `ready` orders in one more (`bulk.rs`). A row's answer is what `POST
-//! /v1/orders` would have answered; rows answered `created` exist, the others left nothing.
+//! The work is a pipeline of chunks of [`CHUNK_ROWS`], a few chunks deep: a thread reads
+//! rows, builds and validates their orders (`Orders::new_order_row_quoted`: with
+//! `?ship=true` the validation's quote is kept to ship with); the upload's task then
+//! prepares each chunk (without shipping: inserts it in one transaction; with: renders
+//! its new orders' shipments on the planners) while the chunk before is written (with
+//! shipping: created and shipped in one transaction, `Orders::create_and_ship`, the rest
+//! the ordinary way; see `bulk.rs`). A row's answer is what `POST /v1/orders` (and then
+//! `…/ship`) would have answered; rows answered `created` exist, the others left nothing.
 //!
 //! Who names the customer: a shipper key's rows are its own customer's (a `customer` cell
 //! naming another makes that row invalid). Operator and admin keys give a `customer` cell
@@ -23,8 +26,8 @@
 
 use crate::bulk::{self, CHUNK_ROWS};
 use crate::error::OrdersError;
-use crate::model::Source;
-use crate::ship::Shipped;
+use crate::model::{OrderStatus, Source};
+use crate::ship::{self, Shipped};
 use crate::store::OrderRow;
 use crate::{Actor, Orders};
 use arrow_array::{ArrayRef, RecordBatch};
@@ -760,6 +763,8 @@ struct Prepared {
     row: u64,
     reference: Option<String>,
     outcome: Result<OrderRow, OrdersError>,
+    /// With `?ship=true`, a `ready` order's quote from its validation.
+    quoted: Option<Box<ship::Quoted>>,
 }
 
 /// Runs an upload for `actor`: reads the file, creates (and ships) every row. `Err`: the
@@ -806,6 +811,7 @@ async fn run_upload(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<Prepared>, OrdersError>>(2);
     let idle = orders.bulk_in_idle_class();
     let (this, who, source) = (orders.clone(), actor.clone(), options.source);
+    let ship = options.ship;
     // Reading and validating on a thread of its own in the idle class
     // (crossdock_db::background): an import must not take the CPU from quotes.
     let (reader_done, reader) = tokio::sync::oneshot::channel::<()>();
@@ -821,10 +827,17 @@ async fn run_upload(
                 _ => None,
             };
             let (value, cell_problems) = order_json(&cells);
+            let mut quoted = None;
             let outcome = if let Some(why) = unreadable {
                 Err(OrdersError::Invalid(vec![Problem::new("", why)]))
             } else if cell_problems.is_empty() {
-                this.new_order_row(&who, &value, source)
+                // Shipping prices on today's date: so does validating, once for both.
+                let date = ship.then(|| ship::date_of(this.clock.now_unix()));
+                this.new_order_row_quoted(&who, &value, source, date.as_deref())
+                    .map(|(row, q)| {
+                        quoted = q.map(Box::new);
+                        row
+                    })
             } else {
                 let mut problems = cell_problems;
                 if let Err(more) = crate::parse::order(&value) {
@@ -836,6 +849,7 @@ async fn run_upload(
                 row,
                 reference,
                 outcome,
+                quoted,
             });
             if chunk.len() == CHUNK_ROWS {
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
@@ -863,47 +877,66 @@ async fn run_upload(
     };
     let started = std::time::Instant::now();
     let mut next_progress = PROGRESS_EVERY_ROWS;
-    // A pipeline of two on this one thread: chunk i's shipments are issued (on the bulk
-    // writer) while chunk i+1 is read, inserted and priced (on the planners). Issues still
-    // run one chunk after another, in file order, so the answer and every duplicate
-    // reference come out as one chunk at a time would.
+    // A pipeline on this one task: chunks are prepared ([`STAGES_AHEAD`] ahead) while
+    // earlier ones are written (on the bulk writer). Without shipping, preparing is
+    // inserting the orders and writing is nothing. With `?ship=true`, preparing prices
+    // the chunk's new orders (on the planners) before they exist, and writing creates and
+    // ships them in one transaction (`Orders::create_and_ship`), then ships the rest the
+    // ordinary way. Writes run one chunk after another, in file order, so the answer and
+    // every duplicate reference come out as one chunk at a time would.
     let ship = answer.ship;
-    let mut pending: Option<Chunk> = None;
-    loop {
-        let issue = async {
-            match pending.take() {
-                Some(chunk) => Some(orders.issue_chunk(chunk).await),
-                None => None,
+    let (staged, mut stages) =
+        tokio::sync::mpsc::channel::<Result<Stage, OrdersError>>(STAGES_AHEAD);
+    let prepare = async move {
+        while let Some(chunk) = rx.recv().await {
+            let stage = match chunk {
+                Ok(chunk) if ship => orders.plan_fresh(actor, chunk).await,
+                Ok(chunk) => orders
+                    .prepare_chunk(actor, chunk, false)
+                    .await
+                    .map(Stage::Inserted),
+                Err(e) => Err(e),
+            };
+            let failed = stage.is_err();
+            // The receiver is gone only when writing failed: stop preparing.
+            if staged.send(stage).await.is_err() || failed {
+                return;
             }
-        };
-        let prepare = async {
-            match rx.recv().await {
-                Some(Ok(chunk)) => Some(orders.prepare_chunk(actor, chunk, ship).await),
-                Some(Err(e)) => Some(Err(e)),
-                None => None,
+        }
+    };
+    let write = async {
+        while let Some(stage) = stages.recv().await {
+            let written = match stage {
+                Ok(stage) => orders.finish_stage(actor, stage).await,
+                Err(e) => Err(e),
+            };
+            let chunk = match written {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    // Preparing stops at its next send.
+                    stages.close();
+                    return Err(e);
+                }
+            };
+            chunk.answer(&mut answer);
+            if answer.rows >= next_progress || answer.rows == rows {
+                next_progress = (answer.rows / PROGRESS_EVERY_ROWS + 1) * PROGRESS_EVERY_ROWS;
+                tracing::info!(
+                    rows_done = answer.rows,
+                    rows,
+                    created = answer.created,
+                    duplicate = answer.duplicate,
+                    invalid = answer.invalid,
+                    shipped = answer.shipped,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "orders upload progress"
+                );
             }
-        };
-        let (issued, next) = tokio::join!(issue, prepare);
-        if let Some(done) = issued {
-            done?.answer(&mut answer);
         }
-        if answer.rows >= next_progress || answer.rows == rows {
-            next_progress = (answer.rows / PROGRESS_EVERY_ROWS + 1) * PROGRESS_EVERY_ROWS;
-            tracing::info!(
-                rows_done = answer.rows,
-                rows,
-                created = answer.created,
-                duplicate = answer.duplicate,
-                invalid = answer.invalid,
-                shipped = answer.shipped,
-                seconds = started.elapsed().as_secs_f64(),
-                "orders upload progress"
-            );
-        }
-        // No next chunk: the one just issued was the last.
-        let Some(next) = next else { break };
-        pending = Some(next?);
-    }
+        Ok::<(), OrdersError>(())
+    };
+    let ((), written) = tokio::join!(prepare, write);
+    written?;
     // The sender is dropped when the reader ends, normally or not.
     let _ = reader.await;
     assert_eq!(
@@ -965,7 +998,159 @@ impl Chunk {
     }
 }
 
+/// Chunks prepared ahead of the one being written: enough that the planners never wait
+/// for the writer (each holds [`CHUNK_ROWS`] priced orders, about 5 KB each).
+const STAGES_AHEAD: usize = 2;
+
+/// A chunk between the two halves of the pipeline.
+enum Stage {
+    /// Its orders are created; its shipments (the ordinary way) may wait to be issued.
+    Inserted(Chunk),
+    /// Nothing written yet; its new orders are priced.
+    Planned(Speculative),
+}
+
+/// A chunk of an upload with `?ship=true` whose new orders are priced before they exist.
+struct Speculative {
+    heads: Vec<(u64, Option<String>)>,
+    prepared: Vec<Result<OrderRow, OrdersError>>,
+    /// Per prepared row: its plan, when it reads and is `ready` and pricing issued one.
+    plans: Vec<Option<ship::Plan>>,
+}
+
 impl Orders {
+    /// Prices the chunk's `ready` rows as the orders they will be; nothing is written.
+    /// A row refused here (held by the book's customs, no service) gets no plan: it is
+    /// created and then shipped the ordinary way, which refuses it again and holds it.
+    async fn plan_fresh(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        chunk: Vec<Prepared>,
+    ) -> Result<Stage, OrdersError> {
+        let mut heads = Vec::with_capacity(chunk.len());
+        let mut prepared = Vec::with_capacity(chunk.len());
+        let (mut at, mut to_plan) = (Vec::new(), Vec::new());
+        for (i, p) in chunk.into_iter().enumerate() {
+            heads.push((p.row, p.reference));
+            if let Ok(row) = &p.outcome
+                && row.status == OrderStatus::Ready.as_str()
+            {
+                at.push(i);
+                to_plan.push((row.clone(), p.quoted));
+            }
+            prepared.push(p.outcome);
+        }
+        let mut plans: Vec<Option<ship::Plan>> = prepared.iter().map(|_| None).collect();
+        for (i, planned) in at
+            .into_iter()
+            .zip(self.plan_each(actor, to_plan, None).await?)
+        {
+            match planned {
+                Ok(ship::Planned::Issue(plan)) => plans[i] = Some(*plan),
+                Ok(ship::Planned::Existing(_)) => {}
+                Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(Stage::Planned(Speculative {
+            heads,
+            prepared,
+            plans,
+        }))
+    }
+
+    /// The writing half of the pipeline.
+    async fn finish_stage(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        stage: Stage,
+    ) -> Result<Chunk, OrdersError> {
+        match stage {
+            Stage::Inserted(chunk) => self.issue_chunk(chunk).await,
+            Stage::Planned(spec) => self.write_fresh(actor, spec).await,
+        }
+    }
+
+    /// Creates and ships a priced chunk in one transaction, then ships the rest of its
+    /// shippable orders (references seen before, rows refused while priced) the ordinary
+    /// way. A shipment refused in the transaction sends the whole chunk the ordinary way.
+    async fn write_fresh(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        spec: Speculative,
+    ) -> Result<Chunk, OrdersError> {
+        let Speculative {
+            heads,
+            prepared,
+            plans,
+        } = spec;
+        let mut refused = Vec::with_capacity(prepared.len());
+        let mut rows = Vec::with_capacity(prepared.len());
+        for (p, plan) in prepared.into_iter().zip(plans) {
+            match p {
+                Ok(row) => {
+                    rows.push((row, plan));
+                    refused.push(None);
+                }
+                Err(e) => refused.push(Some(e)),
+            }
+        }
+        let done = if rows.is_empty() {
+            Vec::new()
+        } else {
+            match self.create_and_ship(rows).await {
+                Ok(done) => done,
+                Err(bulk::Fast::Failed(e)) => return Err(e),
+                Err(bulk::Fast::Refused(rows)) => {
+                    let mut rows = rows.into_iter();
+                    let prepared = refused
+                        .into_iter()
+                        .map(|r| match r {
+                            Some(e) => Err(e),
+                            None => rows.next().map(|(row, _)| row).ok_or_else(|| {
+                                OrdersError::Failed("a refused chunk lost a row".into())
+                            }),
+                        })
+                        .collect();
+                    let chunk = self.prepare_prepared(actor, heads, prepared, true).await?;
+                    return self.issue_chunk(chunk).await;
+                }
+            }
+        };
+        let mut done = done.into_iter();
+        let mut outcomes = Vec::with_capacity(refused.len());
+        let mut shipped_now = Vec::with_capacity(refused.len());
+        for r in refused {
+            let (outcome, shipped) = match r {
+                Some(e) => (Err(e), None),
+                None => match done.next() {
+                    Some(bulk::Fresh::Shipped(row, shipped)) => {
+                        (Ok(crate::Created::Created(row)), Some(shipped))
+                    }
+                    Some(bulk::Fresh::Stored(row, created, submitted)) => {
+                        (crate::settle(row, created, &submitted), None)
+                    }
+                    None => (
+                        Err(OrdersError::Failed(
+                            "a prepared order was not written".into(),
+                        )),
+                        None,
+                    ),
+                },
+            };
+            outcomes.push(outcome);
+            shipped_now.push(shipped);
+        }
+        let (mut chunk, to_ship) = chunk_of(heads, outcomes, shipped_now, true)?;
+        if !to_ship.is_empty() {
+            let (at, list): (Vec<usize>, Vec<OrderRow>) = to_ship.into_iter().unzip();
+            let planned = self.plan_many(actor, list, None).await?;
+            let shipped = self.issue_planned(planned).await?;
+            chunk.shipped.extend(at.into_iter().zip(shipped));
+        }
+        Ok(chunk)
+    }
+
     /// Creates one chunk of prepared rows and, with `ship`, prices its `ready` orders.
     async fn prepare_chunk(
         self: &Arc<Orders>,
@@ -979,38 +1164,19 @@ impl Orders {
             heads.push((p.row, p.reference));
             prepared.push(p.outcome);
         }
+        self.prepare_prepared(actor, heads, prepared, ship).await
+    }
+
+    async fn prepare_prepared(
+        self: &Arc<Orders>,
+        actor: &Actor,
+        heads: Vec<(u64, Option<String>)>,
+        prepared: Vec<Result<OrderRow, OrdersError>>,
+        ship: bool,
+    ) -> Result<Chunk, OrdersError> {
         let outcomes = self.insert_prepared(prepared).await?;
-        let mut out = Chunk {
-            rows: Vec::with_capacity(outcomes.len()),
-            created: 0,
-            duplicate: 0,
-            invalid: 0,
-            shipping: None,
-            shipped: Vec::new(),
-        };
-        let mut to_ship = Vec::new();
-        for ((row, reference), outcome) in heads.into_iter().zip(outcomes) {
-            let (status, order, problems) = bulk::outcome_row(outcome)?;
-            match status {
-                "created" => out.created += 1,
-                "duplicate" => out.duplicate += 1,
-                _ => out.invalid += 1,
-            }
-            let mut doc = json!({
-                "row": row,
-                "reference": order.as_ref().map(|o| o.reference.clone()).or(reference),
-                "status": status,
-                "order": order.as_ref().map(|o| o.id.clone()),
-                "order_status": order.as_ref().map(|o| o.status.clone()),
-                "problems": with_columns(problems),
-            });
-            if ship && let Some(o) = order.filter(bulk::shippable) {
-                doc["shipment"] = Value::Null;
-                doc["tracking_number"] = Value::Null;
-                to_ship.push((out.rows.len(), o));
-            }
-            out.rows.push(doc);
-        }
+        let none = outcomes.iter().map(|_| None).collect();
+        let (mut out, to_ship) = chunk_of(heads, outcomes, none, ship)?;
         if !to_ship.is_empty() {
             let (at, list): (Vec<usize>, Vec<OrderRow>) = to_ship.into_iter().unzip();
             out.shipping = Some((at, self.plan_many(actor, list, None).await?));
@@ -1026,6 +1192,50 @@ impl Orders {
         }
         Ok(chunk)
     }
+}
+
+/// A chunk's result rows from its create outcomes, with the shipments issued with them
+/// (`shipped_now`, per row); with `ship`, the other shippable orders, to be shipped.
+fn chunk_of(
+    heads: Vec<(u64, Option<String>)>,
+    outcomes: Vec<bulk::CreateOutcome>,
+    shipped_now: Vec<Option<Shipped>>,
+    ship: bool,
+) -> Result<(Chunk, Vec<(usize, OrderRow)>), OrdersError> {
+    let mut out = Chunk {
+        rows: Vec::with_capacity(outcomes.len()),
+        created: 0,
+        duplicate: 0,
+        invalid: 0,
+        shipping: None,
+        shipped: Vec::new(),
+    };
+    let mut to_ship = Vec::new();
+    for (((row, reference), outcome), shipped) in heads.into_iter().zip(outcomes).zip(shipped_now) {
+        let (status, order, problems) = bulk::outcome_row(outcome)?;
+        match status {
+            "created" => out.created += 1,
+            "duplicate" => out.duplicate += 1,
+            _ => out.invalid += 1,
+        }
+        let mut doc = json!({
+            "row": row,
+            "reference": order.as_ref().map(|o| o.reference.clone()).or(reference),
+            "status": status,
+            "order": order.as_ref().map(|o| o.id.clone()),
+            "order_status": order.as_ref().map(|o| o.status.clone()),
+            "problems": with_columns(problems),
+        });
+        if let Some(shipped) = shipped {
+            out.shipped.push((out.rows.len(), Ok(shipped)));
+        } else if ship && let Some(o) = order.filter(bulk::shippable) {
+            doc["shipment"] = Value::Null;
+            doc["tracking_number"] = Value::Null;
+            to_ship.push((out.rows.len(), o));
+        }
+        out.rows.push(doc);
+    }
+    Ok((out, to_ship))
 }
 
 // ---------------------------------------------------------------------------------------
