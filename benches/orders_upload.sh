@@ -30,15 +30,7 @@ PID=$!
 for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 KEY=$("$BIN" keys create --roles shipper --customer acme --data-dir "$WORK/data" --database "$DB" 2>/dev/null)
 curl -sf -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/v1/orders/template.csv" >"$WORK/template.csv"
-python3 - "$WORK/template.csv" "$WORK/orders.csv" "$ROWS" <<'PY'
-import sys
-header, row = open(sys.argv[1]).read().splitlines()[:2]
-rest = row.split(",", 1)[1]
-with open(sys.argv[2], "w") as out:
-    out.write(header + "\n")
-    for i in range(int(sys.argv[3])):
-        out.write(f"BENCH-{i:07d},{rest}\n")
-PY
+python3 "$(dirname "$0")/orders_csv.py" "$WORK/template.csv" "$WORK/orders.csv" "$ROWS" BENCH
 START=$(date +%s.%N)
 curl -sf -H "Authorization: Bearer $KEY" -H 'Content-Type: text/csv' --data-binary @"$WORK/orders.csv" \
   "http://127.0.0.1:$PORT/v1/orders/upload?ship=true" -o "$WORK/answer.json"

@@ -63,15 +63,7 @@ for scenario in "${SCENARIOS[@]}"; do
         import)
             SHIPPER="$("$BIN/crossdock" keys create --roles shipper --customer acme --data-dir "$DATA/data" --label import | grep -o 'cdk_[A-Za-z0-9_]*' | head -n 1)"
             curl -sf -H "Authorization: Bearer $SHIPPER" "http://127.0.0.1:$PORT/v1/orders/template.csv" >"$DATA/template.csv"
-            python3 - "$DATA/template.csv" "$DATA/orders.csv" "$IMPORT_ROWS" <<'PY'
-import sys
-header, row = open(sys.argv[1]).read().splitlines()[:2]
-rest = row.split(",", 1)[1]
-with open(sys.argv[2], "w") as out:
-    out.write(header + "\n")
-    for i in range(int(sys.argv[3])):
-        out.write(f"LOAD-{i:07d},{rest}\n")
-PY
+            python3 "$ROOT/benches/orders_csv.py" "$DATA/template.csv" "$DATA/orders.csv" "$IMPORT_ROWS" LOAD
             "${LOAD[@]}" --rate 5000 --duration "$DURATION" --warmup 3s >"$OUT/import-idle.json" || status=1
             started=$(date +%s.%N)
             curl -sf -H "Authorization: Bearer $SHIPPER" -H 'Content-Type: text/csv' --data-binary @"$DATA/orders.csv" \

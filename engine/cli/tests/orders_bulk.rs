@@ -152,6 +152,20 @@ fn csv_file(rows: &[String]) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// Uploads `rows` with `?ship=true` as acme's shipper; the upload itself must answer 200.
+async fn upload_shipping(h: &H, rows: &[String]) -> Value {
+    let (s, answer) = upload(
+        &h.app,
+        "/v1/orders/upload?ship=true",
+        &h.acme,
+        CSV,
+        csv_file(rows),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{answer}");
+    answer
+}
+
 fn fields(problems: &Value) -> Vec<(String, String)> {
     problems
         .as_array()
@@ -1320,14 +1334,7 @@ async fn the_runtime_watches_its_inbox() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_shipment_in_a_chunk_refuses_only_itself() {
     let h = harness().await;
-    let (_, probe) = upload(
-        &h.app,
-        "/v1/orders/upload?ship=true",
-        &h.acme,
-        CSV,
-        csv_file(&[row("RF-0", &[])]),
-    )
-    .await;
+    let probe = upload_shipping(&h, &[row("RF-0", &[])]).await;
     let sid = probe["results"][0]["shipment"]
         .as_str()
         .expect("shipped")
@@ -1346,15 +1353,7 @@ async fn a_refused_shipment_in_a_chunk_refuses_only_itself() {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{made}");
     let rows: Vec<String> = (1..=5).map(|i| row(&format!("RF-{i}"), &[])).collect();
-    let (s, answer) = upload(
-        &h.app,
-        "/v1/orders/upload?ship=true",
-        &h.acme,
-        CSV,
-        csv_file(&rows),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{answer}");
+    let answer = upload_shipping(&h, &rows).await;
     let results = answer["results"].as_array().unwrap();
     for r in &results[..3] {
         let number = r["tracking_number"]
@@ -1388,15 +1387,7 @@ async fn a_reference_twice_in_a_shipping_upload_ships_once() {
         row("TW-2", &[("weight_g", "800")]),
         row("TW-3", &[]),
     ];
-    let (s, answer) = upload(
-        &h.app,
-        "/v1/orders/upload?ship=true",
-        &h.acme,
-        CSV,
-        csv_file(&rows),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{answer}");
+    let answer = upload_shipping(&h, &rows).await;
     let r = answer["results"].as_array().unwrap();
     let statuses: Vec<&str> = r.iter().map(|x| x["status"].as_str().unwrap()).collect();
     assert_eq!(

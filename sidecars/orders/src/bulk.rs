@@ -201,11 +201,11 @@ impl Orders {
     /// creating it `ready` and then shipping it would have written. Anything else (a
     /// reference the customer has, no plan) is inserted as `create` inserts, and answered
     /// as [`Fresh::Stored`] for the caller to ship the ordinary way. A refused shipment
-    /// rolls the whole transaction back and gives the rows back ([`Fast::Refused`]).
+    /// rolls the whole transaction back and gives the rows back ([`Rollback::Refused`]).
     pub(crate) async fn create_and_ship(
         &self,
         rows: Vec<(OrderRow, Option<ship::Plan>)>,
-    ) -> Result<Vec<Fresh>, Fast> {
+    ) -> Result<Vec<Fresh>, Rollback<Vec<(OrderRow, Option<ship::Plan>)>>> {
         self.db
             .write_bulk(move |tx| {
                 let mut out = Vec::with_capacity(rows.len());
@@ -214,7 +214,7 @@ impl Orders {
                         let mut shipped = row.clone();
                         shipped.status = OrderStatus::Shipped.as_str().to_owned();
                         shipped.shipment_id = Some(plan.shipment_id().to_owned());
-                        if let Some(seq) = store::insert_shipped_order(tx, &shipped)? {
+                        if let Some(seq) = store::insert_order_as_is(tx, &shipped)? {
                             match ship::issue_new(tx, plan) {
                                 Ok(issued) => {
                                     shipped.seq = seq;
@@ -222,13 +222,13 @@ impl Orders {
                                     continue;
                                 }
                                 Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => {
-                                    return Err(Fast::Failed(e));
+                                    return Err(Rollback::Failed(e));
                                 }
-                                Err(_) => return Err(Fast::Refused(rows)),
+                                Err(_) => return Err(Rollback::Refused(rows)),
                             }
                         }
                     }
-                    let (stored, created) = store::insert_order(tx, row).map_err(Fast::Failed)?;
+                    let (stored, created) = store::insert_order(tx, row)?;
                     out.push(Done::Stored(stored, created, row.input.clone()));
                 }
                 Ok((rows, out))
@@ -272,10 +272,10 @@ impl Orders {
                     .into_iter()
                     .map(|(plan, issued)| Ok(plan.shipped(issued)))
                     .collect(),
-                Err(Issue::Failed(e)) => return Err(e),
+                Err(Rollback::Failed(e)) => return Err(e),
                 // One refusal rolled the chunk back: each plan in a transaction of its own,
                 // exactly as one ship would (a refusal there changes nothing).
-                Err(Issue::Refused(plans)) => {
+                Err(Rollback::Refused(plans)) => {
                     let mut each = Vec::with_capacity(plans.len());
                     for plan in plans {
                         let issued = self
@@ -329,35 +329,22 @@ enum Done {
     Stored(OrderRow, bool, String),
 }
 
-/// Why [`Orders::create_and_ship`] did not commit.
-pub(crate) enum Fast {
-    /// A shipment was refused: nothing was written; the rows come back.
-    Refused(Vec<(OrderRow, Option<ship::Plan>)>),
+/// Why a bulk shipping transaction did not commit: a shipment was refused (nothing was
+/// written; what it was given comes back, `T`), or a failure of ours.
+pub(crate) enum Rollback<T> {
+    Refused(T),
     Failed(OrdersError),
 }
 
-impl From<crossdock_db::DbError> for Fast {
-    fn from(e: crossdock_db::DbError) -> Fast {
-        Fast::Failed(OrdersError::Db(e))
+impl<T> From<crossdock_db::DbError> for Rollback<T> {
+    fn from(e: crossdock_db::DbError) -> Rollback<T> {
+        Rollback::Failed(OrdersError::Db(e))
     }
 }
 
-impl From<OrdersError> for Fast {
-    fn from(e: OrdersError) -> Fast {
-        Fast::Failed(e)
-    }
-}
-
-/// Why a chunk's shipping transaction did not commit.
-enum Issue {
-    /// A plan was refused: the chunk is rolled back and its plans given back.
-    Refused(Vec<ship::Plan>),
-    Failed(OrdersError),
-}
-
-impl From<crossdock_db::DbError> for Issue {
-    fn from(e: crossdock_db::DbError) -> Issue {
-        Issue::Failed(OrdersError::Db(e))
+impl<T> From<OrdersError> for Rollback<T> {
+    fn from(e: OrdersError) -> Rollback<T> {
+        Rollback::Failed(e)
     }
 }
 
@@ -368,13 +355,15 @@ impl From<crossdock_db::DbError> for Issue {
 fn issue_all(
     tx: &mut Tx<'_>,
     plans: Vec<ship::Plan>,
-) -> Result<Vec<(ship::Plan, ship::Issued)>, Issue> {
+) -> Result<Vec<(ship::Plan, ship::Issued)>, Rollback<Vec<ship::Plan>>> {
     let mut out = Vec::with_capacity(plans.len());
     for plan in &plans {
         match ship::issue(tx, plan) {
             Ok(issued) => out.push(issued),
-            Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => return Err(Issue::Failed(e)),
-            Err(_) => return Err(Issue::Refused(plans)),
+            Err(e @ (OrdersError::Db(_) | OrdersError::Failed(_))) => {
+                return Err(Rollback::Failed(e));
+            }
+            Err(_) => return Err(Rollback::Refused(plans)),
         }
     }
     Ok(plans.into_iter().zip(out).collect())

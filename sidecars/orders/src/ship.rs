@@ -707,7 +707,7 @@ pub(crate) fn issue(tx: &mut Tx<'_>, plan: &Plan) -> Result<Issued, OrdersError>
 }
 
 /// The shipping transaction for an order written `shipped`, with this plan's shipment, in
-/// this same transaction (`store::insert_shipped_order`: an upload's new order). Nobody
+/// this same transaction (`store::insert_order_as_is`: an upload's new order). Nobody
 /// else can have seen, changed or shipped that order, so `issue`'s checks have nothing to
 /// find; the rest is the same: the number, the shipment, its label and event.
 pub(crate) fn issue_new(tx: &mut Tx<'_>, plan: &Plan) -> Result<Issued, OrdersError> {

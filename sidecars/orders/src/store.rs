@@ -43,33 +43,29 @@ fn order_row(row: &Row) -> Result<OrderRow, OrdersError> {
     })
 }
 
-/// Inserts the order unless the customer has one with its reference: `(row, created)`.
+/// Inserts the order unless the customer has one with its reference: `(row, created)`,
+/// the row as stored (this one with its `seq` when it was inserted, else the customer's).
 pub fn insert_order(tx: &mut Tx<'_>, order: &OrderRow) -> Result<(OrderRow, bool), OrdersError> {
-    let inserted = tx.execute(
-        "INSERT INTO orders_orders (id, tenant_id, customer, reference, status, source, input, problems, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (tenant_id, customer, reference) DO NOTHING",
-        &[
-            &order.id,
-            &order.tenant,
-            &order.customer,
-            &order.reference,
-            &order.status,
-            &order.source,
-            &order.input,
-            &order.problems,
-            &order.created_at,
-        ],
-    )?;
+    if let Some(seq) = insert_order_as_is(tx, order)? {
+        let updated_at = order.created_at;
+        return Ok((
+            OrderRow {
+                seq,
+                updated_at,
+                ..order.clone()
+            },
+            true,
+        ));
+    }
     let stored = order_by_reference(tx, order.tenant, &order.customer, &order.reference)?
-        .ok_or_else(|| OrdersError::Failed("an inserted order cannot be read back".into()))?;
-    debug_assert!(inserted == 0 || stored.id == order.id);
-    Ok((stored, inserted == 1))
+        .ok_or_else(|| OrdersError::Failed("a conflicting order cannot be read".into()))?;
+    Ok((stored, false))
 }
 
-/// Inserts `order` as it is (an upload's new order already `shipped`, with its shipment id)
-/// unless the customer has an order with its reference: `Some(seq)` when inserted, `None`
-/// when not (then nothing was written; the caller takes the way of a duplicate).
-pub fn insert_shipped_order(tx: &mut Tx<'_>, order: &OrderRow) -> Result<Option<i64>, OrdersError> {
+/// Inserts `order` as it is (an upload's new order may come already `shipped`, with its
+/// shipment id) unless the customer has an order with its reference: `Some(seq)` when
+/// inserted, `None` when not (then nothing was written). `updated_at` is `created_at`.
+pub fn insert_order_as_is(tx: &mut Tx<'_>, order: &OrderRow) -> Result<Option<i64>, OrdersError> {
     let row = tx.query_opt(
         "INSERT INTO orders_orders (id, tenant_id, customer, reference, status, source, input, problems, shipment_id, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (tenant_id, customer, reference) DO NOTHING RETURNING seq",

@@ -1100,8 +1100,8 @@ impl Orders {
         } else {
             match self.create_and_ship(rows).await {
                 Ok(done) => done,
-                Err(bulk::Fast::Failed(e)) => return Err(e),
-                Err(bulk::Fast::Refused(rows)) => {
+                Err(bulk::Rollback::Failed(e)) => return Err(e),
+                Err(bulk::Rollback::Refused(rows)) => {
                     let mut rows = rows.into_iter();
                     let prepared = refused
                         .into_iter()
