@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every component this build has, in start order.
-pub const COMPONENTS: [&str; 4] = ["identity", "rating", "orders", "labels"];
+pub const COMPONENTS: [&str; 5] = ["identity", "rating", "orders", "labels", "tracking"];
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -54,6 +54,9 @@ pub struct Config {
     /// The orders inbox: files in `<inbox_dir>/<tenant>/<customer>/` become orders
     /// (orders-labels.md, "Orders in bulk"); `None`: no inbox.
     pub inbox_dir: Option<PathBuf>,
+    /// The tracking component's settings (`webhook_allow_cidrs`, `webhook_retry_delays_s`,
+    /// `webhook_timeout_s`, `carrier_replay_window_s`; tracking.md).
+    pub tracking: crossdock_tracking::TrackingConfig,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
             access_log: false,
             usd_per_sdr: "1.36".into(),
             inbox_dir: None,
+            tracking: crossdock_tracking::TrackingConfig::default(),
         }
     }
 }
@@ -109,10 +113,39 @@ pub struct FileConfig {
     access_log: Option<bool>,
     usd_per_sdr: Option<toml::Value>,
     inbox_dir: Option<PathBuf>,
+    /// A TOML array of CIDR strings, or (environment) one comma-separated string.
+    webhook_allow_cidrs: Option<toml::Value>,
+    /// A TOML array of whole seconds, or (environment) one comma-separated string.
+    webhook_retry_delays_s: Option<toml::Value>,
+    webhook_timeout_s: Option<u64>,
+    carrier_replay_window_s: Option<u64>,
+}
+
+/// A list setting: a TOML array, or one comma-separated string (how the environment gives
+/// it).
+fn list_setting(key: &str, value: &toml::Value) -> Result<Vec<String>, String> {
+    match value {
+        toml::Value::String(s) => Ok(s
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()),
+        toml::Value::Integer(n) => Ok(vec![n.to_string()]),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                toml::Value::String(s) => Ok(s.trim().to_owned()),
+                toml::Value::Integer(n) => Ok(n.to_string()),
+                _ => Err(format!("{key}: every item must be a string or a whole number")),
+            })
+            .collect(),
+        _ => Err(format!("{key} must be a list")),
+    }
 }
 
 /// The keys, for the environment layer (`CROSSDOCK_` + the key in capitals).
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 28] = [
     "listen",
     "data_dir",
     "database",
@@ -137,6 +170,10 @@ const KEYS: [&str; 24] = [
     "access_log",
     "usd_per_sdr",
     "inbox_dir",
+    "webhook_allow_cidrs",
+    "webhook_retry_delays_s",
+    "webhook_timeout_s",
+    "carrier_replay_window_s",
 ];
 
 impl Config {
@@ -250,6 +287,33 @@ impl Config {
         if let Some(v) = f.inbox_dir {
             self.inbox_dir = Some(v).filter(|d| !d.as_os_str().is_empty());
         }
+        if let Some(v) = f.webhook_allow_cidrs {
+            self.tracking.allow_cidrs = list_setting("webhook_allow_cidrs", &v)?
+                .iter()
+                .map(|c| {
+                    crossdock_tracking::address::Cidr::parse(c)
+                        .map_err(|e| format!("webhook_allow_cidrs: {c:?}: {e}"))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = f.webhook_retry_delays_s {
+            self.tracking.retry_delays_s = list_setting("webhook_retry_delays_s", &v)?
+                .iter()
+                .map(|d| {
+                    d.parse::<u64>()
+                        .map_err(|_| format!("webhook_retry_delays_s: {d:?} is not whole seconds"))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(v) = f.webhook_timeout_s {
+            if v == 0 || v > 300 {
+                return Err("webhook_timeout_s must be from 1 to 300".into());
+            }
+            self.tracking.timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = f.carrier_replay_window_s {
+            self.tracking.replay_window_s = i64::try_from(v).unwrap_or(i64::MAX);
+        }
         self.rating.data_dir = self.data_dir.clone();
         Ok(())
     }
@@ -323,6 +387,22 @@ mod tests {
             .unwrap_err();
         assert!(e.contains("CROSSDOCK_BATCH_LINES_MAX"), "{e}");
         assert!(Config::default().set_components("rating,billing").is_err());
+        let mut t = Config::default();
+        t.apply_env(|name| match name {
+            "CROSSDOCK_WEBHOOK_ALLOW_CIDRS" => Some("127.0.0.0/8, ::1".into()),
+            "CROSSDOCK_WEBHOOK_RETRY_DELAYS_S" => Some("1,2".into()),
+            "CROSSDOCK_WEBHOOK_TIMEOUT_S" => Some("3".into()),
+            _ => None,
+        })
+        .expect("tracking env");
+        assert_eq!(t.tracking.allow_cidrs.len(), 2);
+        assert_eq!(t.tracking.retry_delays_s, vec![1, 2]);
+        assert_eq!(t.tracking.timeout, Duration::from_secs(3));
+        assert!(
+            t.apply_env(|n| (n == "CROSSDOCK_WEBHOOK_ALLOW_CIDRS").then(|| "10.0.0.0/33".into()))
+                .unwrap_err()
+                .contains("webhook_allow_cidrs")
+        );
     }
 
     fn tempfile_dir() -> PathBuf {

@@ -15,6 +15,7 @@ use crossdock_db::{Db, DbOptions};
 use crossdock_http::{Clock, Component, Edge, RateLimiter, TenantId};
 use crossdock_identity::Identity;
 use crossdock_labels::Labels;
+use crossdock_tracking::Tracking;
 use crossdock_orders::{Orders, OrdersConfig};
 use crossdock_rating::Rating;
 use std::sync::Arc;
@@ -34,6 +35,8 @@ pub struct Runtime {
     upkeep: Option<tokio::task::JoinHandle<()>>,
     /// The orders inbox's scanner, when `inbox_dir` is set.
     inbox: Option<tokio::task::JoinHandle<()>>,
+    /// The tracking component's webhook worker and carrier pollers.
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -64,6 +67,7 @@ pub async fn open_db(config: &Config) -> Result<Db, String> {
         &crossdock_rating::MIGRATIONS,
         &crossdock_orders::MIGRATIONS,
         &crossdock_labels::MIGRATIONS,
+        &crossdock_tracking::MIGRATIONS,
     ])
     .await
     .map_err(|e| e.to_string())?;
@@ -147,8 +151,26 @@ impl Runtime {
                     usd_per_sdr: config.usd_per_sdr.clone(),
                 },
             ));
-            components.push(orders.component());
+            let component = orders.component();
+            for s in component.subscriptions.iter().cloned() {
+                relay.subscribe(s);
+            }
+            components.push(component);
             orders_handle = Some(orders);
+        }
+        let mut jobs = Vec::new();
+        if config.serves("tracking") {
+            let tracking = Arc::new(Tracking::new(
+                db.clone(),
+                clock.clone(),
+                config.tracking.clone(),
+            ));
+            let component = tracking.component();
+            for s in component.subscriptions.iter().cloned() {
+                relay.subscribe(s);
+            }
+            components.push(component);
+            jobs = tracking.spawn_jobs();
         }
         let inbox = match (&config.inbox_dir, &orders_handle) {
             (Some(dir), Some(orders)) => {
@@ -185,6 +207,7 @@ impl Runtime {
             relay: Some(relay.spawn()),
             upkeep: Some(upkeep),
             inbox,
+            jobs,
         })
     }
 
@@ -195,6 +218,9 @@ impl Runtime {
         }
         if let Some(inbox) = self.inbox.take() {
             inbox.abort();
+        }
+        for job in self.jobs.drain(..) {
+            job.abort();
         }
         if let Some(relay) = self.relay.take() {
             relay.stop().await;

@@ -152,6 +152,51 @@ shipment_event!(
     "`shipment.repriced` v1: a weighed parcel was priced again."
 );
 
+/// `tracking.updated` v1: an accepted tracking event changed a parcel's `status` or
+/// `sub_status` (tracking.md, "Customer webhooks"). Customers' webhooks carry it; the orders
+/// component follows it with the shipment's `status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TrackingUpdated {
+    /// `evt_…`: the webhook's `id` and `webhook-id`.
+    pub event_id: String,
+    pub shipment_id: String,
+    pub customer: String,
+    pub tracking_number: String,
+    /// The parcel's changes so far, from 1.
+    pub sequence: i64,
+    pub status: String,
+    pub sub_status: String,
+    /// RFC 3339 UTC; `None` only for a parcel without events.
+    pub status_time: Option<String>,
+    pub previous_status: String,
+    /// When the change was accepted (RFC 3339 UTC) and in milliseconds, for endpoints
+    /// created after it.
+    pub created_at: String,
+    pub created_ms: i64,
+}
+
+impl Event for TrackingUpdated {
+    const TOPIC: &'static str = "tracking.updated";
+    const VERSION: i64 = 1;
+    const PRODUCER: &'static str = "tracking";
+}
+
+/// `parcel.weighed` v1: a hub `weigh` scan measured a registered parcel; the orders
+/// component re-prices the shipment at that weight (orders-labels.md, "Shipments").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ParcelWeighed {
+    /// The scan's event id (`evt_…`).
+    pub event_id: String,
+    pub shipment_id: String,
+    pub weight_g: i64,
+}
+
+impl Event for ParcelWeighed {
+    const TOPIC: &'static str = "parcel.weighed";
+    const VERSION: i64 = 1;
+    const PRODUCER: &'static str = "tracking";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@
 
 pub mod bulk;
 pub mod error;
+pub mod follow;
 mod http;
 pub mod inbound;
 pub mod inbox;
@@ -135,7 +136,7 @@ impl Orders {
             name: "orders",
             migrations: &MIGRATIONS,
             router: http::router(self.clone()),
-            subscriptions: Vec::new(),
+            subscriptions: follow::subscriptions(),
             ready: Arc::new(|| true),
         }
     }
