@@ -95,9 +95,10 @@ impl Tx<'_> {
             )));
         }
         let seq: i64 = self
-            .query_one(
+            .insert_id(
                 "INSERT INTO db_outbox (component, tenant_id, topic, version, payload, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "seq",
                 &[
                     &event.component,
                     &event.tenant,
@@ -107,7 +108,7 @@ impl Tx<'_> {
                     &event.at,
                 ],
             )?
-            .get(0)?;
+            .ok_or_else(|| DbError::Backend("an outbox insert wrote no row".into()))?;
         if self.dialect() == Dialect::Postgres && !self.emitted {
             // Delivered to listeners when the transaction commits, never before.
             self.execute("SELECT pg_notify($1, '')", &[&NOTIFY_CHANNEL])?;

@@ -325,6 +325,27 @@ impl<'a> Tx<'a> {
         }
     }
 
+    /// Inserts one row and answers its id column `id` (`None` if an `ON CONFLICT DO NOTHING`
+    /// skipped it). `sql` is an `INSERT` without `RETURNING`; on PostgreSQL `RETURNING id` is
+    /// added, on SQLite the row's rowid is read back, so `id` must be the table's
+    /// `INTEGER PRIMARY KEY` there. (SQLite re-prepares a cached statement with `RETURNING`
+    /// on every run; a plain `INSERT` stays prepared.)
+    pub fn insert_id(&mut self, sql: &str, id: &str, params: &[&dyn Param]) -> Result<Option<i64>, DbError> {
+        match &mut self.inner {
+            Inner::Sqlite(_) => {
+                let changed = self.execute(sql, params)?;
+                match &self.inner {
+                    Inner::Sqlite(tx) if changed == 1 => Ok(Some(tx.last_insert_rowid())),
+                    _ => Ok(None),
+                }
+            }
+            Inner::Postgres(..) => {
+                let sql = format!("{sql} RETURNING {id}");
+                self.query_opt(&sql, params)?.map(|r| r.get(0)).transpose()
+            }
+        }
+    }
+
     /// The first row, if any.
     pub fn query_opt(&mut self, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params)?.into_iter().next())

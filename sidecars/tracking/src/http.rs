@@ -522,22 +522,7 @@ async fn performance(
     let keys = group.clone();
     let rows = tracking
         .db
-        .read(move |tx| {
-            let mut acc = Accumulator::new(from, to, keys);
-            let mut after = String::new();
-            loop {
-                let page = report_page(tx, tenant, customer.as_deref(), &after, REPORT_PAGE_PARCELS)?;
-                let Some(last) = page.last() else { break };
-                after = last.0.clone();
-                for (_, parcel) in &page {
-                    acc.add(parcel);
-                }
-                if (page.len() as i64) < REPORT_PAGE_PARCELS {
-                    break;
-                }
-            }
-            Ok::<_, crossdock_db::DbError>(acc.finish())
-        })
+        .read(move |tx| performance_rows(tx, tenant, customer.as_deref(), from, to, keys))
         .await?;
     if csv {
         return Ok((
@@ -553,6 +538,32 @@ async fn performance(
         rows.join(",")
     );
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The delivery performance report over a tenant's parcels (a shipper key's customer's
+/// only), read in pages of [`REPORT_PAGE_PARCELS`] parcels with their events.
+pub fn performance_rows(
+    tx: &mut crossdock_db::Tx<'_>,
+    tenant: i64,
+    customer: Option<&str>,
+    from: report::Date,
+    to: report::Date,
+    group: Vec<report::Key>,
+) -> Result<Vec<report::Row>, crossdock_db::DbError> {
+    let mut acc = Accumulator::new(from, to, group);
+    let mut after = String::new();
+    loop {
+        let page = report_page(tx, tenant, customer, &after, REPORT_PAGE_PARCELS)?;
+        let Some(last) = page.last() else { break };
+        after = last.0.clone();
+        for (_, parcel) in &page {
+            acc.add(parcel);
+        }
+        if (page.len() as i64) < REPORT_PAGE_PARCELS {
+            break;
+        }
+    }
+    Ok(acc.finish())
 }
 
 /// A page of the tenant's parcels (by shipment id) with their events, for the report.

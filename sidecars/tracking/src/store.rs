@@ -121,6 +121,16 @@ pub fn insert_number(tx: &mut Tx<'_>, tenant: i64, number: &str, shipment_id: &s
     Ok(n == 1)
 }
 
+/// The parcel answering to `number` in `tenant`. Two lookups, not a join: SQLite (with
+/// STAT4, as bundled) re-prepares a cached join on every run, which cost more than the
+/// second lookup.
+pub fn parcel_by_number(tx: &mut Tx<'_>, tenant: i64, number: &str) -> Result<Option<ParcelRow>, DbError> {
+    match number_owner(tx, tenant, number)? {
+        Some(shipment_id) => parcel(tx, &shipment_id),
+        None => Ok(None),
+    }
+}
+
 pub fn number_owner(tx: &mut Tx<'_>, tenant: i64, number: &str) -> Result<Option<String>, DbError> {
     tx.query_opt(
         "SELECT shipment_id FROM tracking_numbers WHERE tenant_id = $1 AND number = $2",

@@ -109,11 +109,16 @@ async fn registers_and_folds_events_into_one_status(db: &TestDb) {
     let out = accept(db, hub(), scans(&[("S2", "LX001000090CN", "weigh", "2026-11-24T16:20:00+08:00")])).await;
     assert!(matches!(out[0], Outcome::Duplicate(_)), "{out:?}");
     assert_eq!(updates(db).await.len(), before);
+    // One body, one change per parcel: the status before the body is the previous one.
+    let u = updates(db).await;
+    assert_eq!(u.len(), 1);
+    assert_eq!((u[0].sequence, u[0].previous_status.as_str(), u[0].sub_status.as_str()), (1, "info_received", "WEIGHED"));
+    assert_eq!(u[0].status_time.as_deref(), Some("2026-11-24T08:20:00Z"));
+    // A later body that changes it again counts the second change.
+    accept(db, hub(), scans(&[("S3", "CD00000000018", "despatch", "2026-11-24T18:00:00+08:00")])).await;
     let u = updates(db).await;
     assert_eq!(u.iter().map(|u| u.sequence).collect::<Vec<_>>(), vec![1, 2]);
-    assert_eq!(u[1].previous_status, "at_hub");
-    assert_eq!(u[0].previous_status, "info_received");
-    assert_eq!(u[1].status_time.as_deref(), Some("2026-11-24T08:20:00Z"));
+    assert_eq!((u[1].previous_status.as_str(), u[1].status.as_str()), ("at_hub", "line_haul"));
     // Another tenant's scan id is its own.
     let other = Origin { tenant: TENANT + 1, ..hub() };
     let out = accept(db, other, scans(&[("S1", "CD00000000018", "scan", "2026-11-24T16:15:00+08:00")])).await;

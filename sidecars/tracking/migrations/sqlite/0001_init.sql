@@ -40,9 +40,10 @@ CREATE INDEX tracking_numbers_by_number ON tracking_numbers (number);
 
 -- Every accepted event, matched or not. `identity` is the hash of the contract's identity
 -- fields and the connection (hub scans: the scan id), unique per tenant: duplicates are one.
+-- `id` (`evt_…`, random) is answered, never looked up, so it has no index of its own.
 CREATE TABLE tracking_events (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
-    id              TEXT    NOT NULL UNIQUE,
+    id              TEXT    NOT NULL,
     tenant_id       INTEGER  NOT NULL,
     identity        TEXT    NOT NULL,
     shipment_id     TEXT,
