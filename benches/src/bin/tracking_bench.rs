@@ -68,6 +68,7 @@ fn shipment(i: usize) -> ShipmentChange {
             "transit_days": {"min": 5, "max": 8}, "shipper": {"country": from}, "recipient": {"country": to},
             "segments": [{"seq": 1, "tracking_number": format!("CD{i:011}")}]}),
         seq: None,
+        previous: None,
     }
 }
 
@@ -130,6 +131,7 @@ async fn ingest_bench(args: &[String]) {
     let events: usize = arg(args, "--events", "1000000").parse().unwrap();
     let parcels: usize = arg(args, "--parcels", "100000").parse().unwrap();
     let batch: usize = arg(args, "--batch", "1000").parse().unwrap();
+    let bulk = args.iter().any(|a| a == "--bulk");
     let (db, _schema, _dir) = open(&backend).await;
     db.migrate(&[&MIGRATIONS]).await.expect("migrates");
     let t = Instant::now();
@@ -164,7 +166,8 @@ async fn ingest_bench(args: &[String]) {
         let ids: Vec<String> = (0..items.len()).map(|_| crossdock_http::new_id("evt").unwrap()).collect();
         let origin = origin.clone();
         let b = Instant::now();
-        let out = db.write(move |tx| ingest::ingest(tx, &origin, &items, &ids, 1_796_000_000_000)).await.unwrap();
+        let script = move |tx: &mut Tx<'_>| ingest::ingest(tx, &origin, &items, &ids, 1_796_000_000_000);
+        let out = if bulk { db.write_bulk(script).await.unwrap() } else { db.write(script).await.unwrap() };
         batch_ms.push(b.elapsed().as_secs_f64() * 1000.0);
         for o in out {
             match o {

@@ -300,6 +300,60 @@ async fn a_parcels_life_on_postgres() {
     a_parcels_life_across_every_source(start(Some(schema.url()), loopback_ok(), None).await).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weigh_scan_reprices_the_shipment_as_the_quote_would() {
+    let t = start(None, loopback_ok(), None).await;
+    let (id, number) = shipped(&t, "WEIGH-1").await;
+    let (_, before) = call(&t.app, "GET", &format!("/v1/shipments/{id}"), &t.acme, "").await;
+    let weigh = json!({"scans": [{"scan_id": "wg-1", "tracking_number": number, "type": "weigh", "weight_g": 2350, "time": "2026-11-24T16:15:00+08:00"}]}).to_string();
+    let (s, r) = call(&t.app, "POST", "/v1/hub/scans", &t.admin, &weigh).await;
+    assert_eq!((s, r["results"][0]["result"].as_str()), (StatusCode::OK, Some("created")), "{r}");
+    let mut after = Value::Null;
+    for _ in 0..100 {
+        let (_, shp) = call(&t.app, "GET", &format!("/v1/shipments/{id}"), &t.acme, "").await;
+        if shp["measured_weight_g"] == 2350 {
+            after = shp;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(after["measured_weight_g"], 2350, "re-priced within 5 s");
+    // The quote for the same parcel at the measured weight, same service and date.
+    let mut q = json!({"customer": "acme", "ship_date": before["ship_date"], "origin": {"country": "CN", "postcode": "518000"},
+        "destination": {"country": "DE", "postcode": "10115"}, "parcel": {"weight_g": 2350, "length_mm": 300, "width_mm": 200, "height_mm": 100},
+        "declared_value": {"amount": "45.00", "currency": "EUR"},
+        "contents": [{"description": "Phone case", "hs_code": "392690", "quantity": 2, "value": "45.00", "origin_country": "CN"}],
+        "require": {"tracked": true, "services": [before["service"]]}, "currency": "EUR", "landed_cost": true});
+    q["strategy"] = json!("cheapest");
+    let (s, quote) = call(&t.app, "POST", "/v1/quotes", &t.acme, &q.to_string()).await;
+    assert_eq!(s, StatusCode::OK, "{quote}");
+    let option = &quote["options"][0];
+    assert_eq!(after["chargeable_weight_g"], option["chargeable_weight_g"]);
+    assert_ne!(after["chargeable_weight_g"], before["chargeable_weight_g"]);
+    assert_eq!(after["sell"]["amount"], option["sell"], "{after}");
+    assert_eq!(after["cost"]["amount"], option["cost"]);
+    assert_eq!(after["tracking_number"], before["tracking_number"], "the labels stay");
+    let (_, events) = call(&t.app, "GET", &format!("/v1/events?type=shipment.repriced&subject={id}"), &t.admin, "").await;
+    let e = &events["data"][0];
+    assert_eq!(e["data"]["previous"]["sell"], before["sell"], "{events}");
+    assert_eq!(e["data"]["shipment"]["sell"], after["sell"]);
+    // The same weight again changes nothing; a weight the service cannot carry keeps the price.
+    let heavy = json!({"scans": [{"scan_id": "wg-2", "tracking_number": number, "type": "weigh", "weight_g": 900_000, "time": "2026-11-24T16:20:00+08:00"}]}).to_string();
+    call(&t.app, "POST", "/v1/hub/scans", &t.admin, &heavy).await;
+    let mut refused = Value::Null;
+    for _ in 0..100 {
+        let (_, shp) = call(&t.app, "GET", &format!("/v1/shipments/{id}"), &t.acme, "").await;
+        if shp["measured_weight_g"] == 900_000 {
+            refused = shp;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(refused["sell"], after["sell"]);
+    assert_eq!(refused["problems"][0]["code"], "REWEIGH_REFUSED", "{refused}");
+    t.rt.stop().await;
+}
+
 /// What a loopback receiver saw: (webhook-id, timestamp, signature, body).
 type Seen = Arc<Mutex<Vec<(String, String, String, String)>>>;
 

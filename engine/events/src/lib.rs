@@ -109,6 +109,10 @@ pub struct ShipmentChange {
     pub shipment: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u32>,
+    /// For `shipment.repriced`: the prices before (`sell`, `cost`, `lines`, `landed_cost`,
+    /// `chargeable_weight_g`), as the shipment showed them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<serde_json::Value>,
 }
 
 macro_rules! shipment_event {

@@ -10,6 +10,12 @@ use crate::{Problem, TenantId};
 /// request JSON, the same answer text, from the tenant's book in force.
 pub trait Pricing: Send + Sync + 'static {
     fn price(&self, ask: &PriceAsk<'_>) -> Priced;
+
+    /// [`Pricing::price`] by the tenant's book labelled `book` (`name@hash`, a quote's
+    /// `rate_book`) instead of the one in force, for re-pricing a shipment by the book that
+    /// priced it. [`Priced::NoBook`] when that book is not loaded in this process (the one in
+    /// force always is, as are the few most recently used).
+    fn price_on_book(&self, ask: &PriceAsk<'_>, book: &str) -> Priced;
 }
 
 /// A quote request for a tenant and (optionally) one of its customers.

@@ -291,6 +291,20 @@ impl Rating {
         }
     }
 
+    /// The tenant's book labelled `label` (`name@hash`) if it is loaded: the one in force or
+    /// one of the compiled books kept beside it.
+    pub fn loaded_book(&self, tenant: TenantId, label: &str) -> Option<Arc<Book>> {
+        if let Some(live) = self.live_book(tenant)
+            && live.book.label() == label
+        {
+            return Some(live.book.clone());
+        }
+        self.compiled
+            .iter()
+            .find(|e| e.key().0 == tenant.0 && e.value().1.label() == label)
+            .map(|e| e.value().1.clone())
+    }
+
     /// How many compiled books are cached for a tenant (the one in force included).
     pub fn compiled_books(&self, tenant: TenantId) -> usize {
         self.compiled

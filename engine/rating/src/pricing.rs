@@ -14,7 +14,20 @@ impl Pricing for Rating {
         let Some(live) = self.live_book(ask.tenant) else {
             return Priced::NoBook;
         };
-        let book = &live.book;
+        price_with(self, &live.book, ask)
+    }
+
+    fn price_on_book(&self, ask: &PriceAsk<'_>, label: &str) -> Priced {
+        match self.loaded_book(ask.tenant, label) {
+            Some(book) => price_with(self, &book, ask),
+            None => Priced::NoBook,
+        }
+    }
+}
+
+/// Prices `ask` by `book` exactly as `POST /v1/quotes` would.
+fn price_with(rating: &Rating, book: &crossdock_engine::Book, ask: &PriceAsk<'_>) -> Priced {
+    {
         // A request without a currency is asked in the book's base currency.
         let mut request = ask.request.clone();
         if let Some(o) = request.as_object_mut()
@@ -26,7 +39,7 @@ impl Pricing for Rating {
             );
         }
         let defaults = Defaults {
-            today: self.today(),
+            today: rating.today(),
             customer: ask.customer.map(str::to_owned),
             explain: true,
         };

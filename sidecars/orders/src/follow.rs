@@ -3,24 +3,56 @@
 //! becomes `delivered` or `returned` with the tracking status, else `in_transit` from its
 //! first scan). A voided shipment stays voided; a status never moves back from `delivered`
 //! or `returned` to `in_transit`, and only `delivered` replaces `returned` (tracking.md).
+//! `parcel.weighed` re-prices the shipment at the measured weight (`ship::reweigh`).
 
 use crate::model::ShipmentStatus;
 use crate::store;
 use crossdock_db::outbox::{Handler, Message, Subscription};
 use crossdock_db::{DbError, Tx};
-use crossdock_events::{Event, TrackingUpdated, decode};
+use crossdock_events::{Event, ParcelWeighed, TrackingUpdated, decode};
 use crossdock_http::rfc3339;
 use serde_json::json;
 use std::sync::Arc;
 
 pub const TRACKING_CONSUMER: &str = "orders.tracking";
 
-pub fn subscriptions() -> Vec<Subscription> {
-    vec![Subscription {
-        consumer: TRACKING_CONSUMER.to_owned(),
-        topics: vec![TrackingUpdated::TOPIC.to_owned()],
-        handler: Handler::Durable(Arc::new(on_tracking)),
-    }]
+pub const WEIGHED_CONSUMER: &str = "orders.weighed";
+
+pub fn subscriptions(orders: Arc<crate::Orders>) -> Vec<Subscription> {
+    vec![
+        Subscription {
+            consumer: TRACKING_CONSUMER.to_owned(),
+            topics: vec![TrackingUpdated::TOPIC.to_owned()],
+            handler: Handler::Durable(Arc::new(on_tracking)),
+        },
+        Subscription {
+            consumer: WEIGHED_CONSUMER.to_owned(),
+            topics: vec![ParcelWeighed::TOPIC.to_owned()],
+            handler: Handler::Durable(Arc::new(move |tx, message| {
+                let Some(w) = decode::<ParcelWeighed>(message) else {
+                    return Ok(());
+                };
+                crate::ship::reweigh(
+                    tx,
+                    orders.pricing.as_ref(),
+                    &orders.config.usd_per_sdr,
+                    message.tenant,
+                    &w.shipment_id,
+                    w.weight_g,
+                    message.created_at,
+                )
+                .or_else(|e| match e {
+                    // Storage failures are retried; anything else would fail again, so it
+                    // is logged and the event passed (the weight stays on the timeline).
+                    crate::OrdersError::Db(e) => Err(e),
+                    other => {
+                        tracing::warn!(shipment = %w.shipment_id, error = %other, "re-weighing failed");
+                        Ok(())
+                    }
+                })
+            })),
+        },
+    ]
 }
 
 /// The shipment status a tracking status means; `None`: no change (no scan yet).

@@ -136,7 +136,7 @@ impl Orders {
             name: "orders",
             migrations: &MIGRATIONS,
             router: http::router(self.clone()),
-            subscriptions: follow::subscriptions(),
+            subscriptions: follow::subscriptions(self.clone()),
             ready: Arc::new(|| true),
         }
     }

@@ -12,7 +12,8 @@ use crate::store::{self, OrderRow, ShipmentRow};
 use crate::{Actor, Orders, json as render, new_id, parse};
 use crossdock_db::Tx;
 use crossdock_events::{
-    Event, ShipmentCreated, ShipmentHandedOver, ShipmentRelabelled, ShipmentVoided,
+    Event, ShipmentChange, ShipmentCreated, ShipmentHandedOver, ShipmentRelabelled,
+    ShipmentRepriced, ShipmentVoided,
 };
 use crossdock_http::seams::{FirstOption, PriceAsk, Priced};
 use crossdock_http::{Problem, rfc3339};
@@ -749,6 +750,119 @@ fn write_shipment(tx: &mut Tx<'_>, plan: &Plan) -> Result<String, OrdersError> {
     Ok(number)
 }
 
+/// A `weigh` hub scan measured `weight_g` (orders-labels.md, "Shipments"): the shipment is
+/// priced again by its order's quote at that weight, on its ship date, for its service, by
+/// the book that priced it. If the chargeable weight changes, `sell`, `cost`, `lines`,
+/// `landed_cost` and `chargeable_weight_g` change (the labels stay) and `shipment.repriced`
+/// carries the previous prices; if the service cannot carry that weight (or that book is not
+/// loaded here), the price stays and a `REWEIGH_REFUSED` problem is added for an operator.
+/// A voided shipment, or a weight already applied, changes nothing.
+pub(crate) fn reweigh(
+    tx: &mut Tx<'_>,
+    pricing: &dyn crossdock_http::seams::Pricing,
+    usd_per_sdr: &str,
+    tenant: i64,
+    shipment_id: &str,
+    weight_g: i64,
+    now: i64,
+) -> Result<(), OrdersError> {
+    let Some(row) = store::shipment_by_id(tx, tenant, shipment_id)? else {
+        return Ok(());
+    };
+    if ShipmentStatus::parse(&row.status) == Some(ShipmentStatus::Voided) {
+        return Ok(());
+    }
+    let mut doc = doc_of(&row)?;
+    if doc["measured_weight_g"].as_i64() == Some(weight_g) {
+        return Ok(());
+    }
+    let order = store::order_by_id(tx, tenant, &row.order_id)?.ok_or(OrdersError::NotFound("order"))?;
+    let value: Value = serde_json::from_str(&order.input)
+        .map_err(|e| OrdersError::Failed(format!("order {}: stored input: {e}", order.id)))?;
+    let (mut input, _) = parse::order(&value)
+        .map_err(|_| OrdersError::Failed(format!("order {}: stored input no longer reads", order.id)))?;
+    input.parcel.weight_g = u32::try_from(weight_g).ok();
+    let date = doc["ship_date"].as_str().unwrap_or_default().to_owned();
+    let service = doc["service"].as_str().unwrap_or_default().to_owned();
+    let book = doc["rate_book"].as_str().unwrap_or_default().to_owned();
+    let mut request = quote_request(&input, &order.customer, Some(&date));
+    request["require"]["services"] = json!([service]);
+    if let Some(currency) = doc["sell"]["currency"].as_str() {
+        request["currency"] = json!(currency);
+    }
+    let priced = pricing.price_on_book(
+        &PriceAsk {
+            tenant: crossdock_http::TenantId(tenant),
+            customer: Some(&order.customer),
+            request: &request,
+            usd_per_sdr,
+        },
+        &book,
+    );
+    let answer: Option<Value> = match &priced {
+        Priced::Quoted { answer, .. } => serde_json::from_str(answer).ok(),
+        _ => None,
+    };
+    let option = answer
+        .as_ref()
+        .and_then(|a| a["options"].as_array())
+        .and_then(|o| o.iter().find(|o| o["service"] == service.as_str()).cloned());
+    doc["measured_weight_g"] = json!(weight_g);
+    doc["updated_at"] = json!(rfc3339(now));
+    let Some(option) = option else {
+        let why = match priced {
+            Priced::NoBook => format!("the rate book {book} that priced it is not loaded in this process"),
+            _ => format!("{service} cannot carry the measured {weight_g} g"),
+        };
+        let problems = doc["problems"].as_array_mut();
+        let problem = json!({"code": "REWEIGH_REFUSED", "problem": why});
+        match problems {
+            Some(list) => list.push(problem),
+            None => doc["problems"] = json!([problem]),
+        }
+        store::update_shipment(tx, row.tenant, &row.id, &row.status, row.live, &doc.to_string(), now)?;
+        return Ok(());
+    };
+    if option["chargeable_weight_g"] == doc["chargeable_weight_g"] {
+        store::update_shipment(tx, row.tenant, &row.id, &row.status, row.live, &doc.to_string(), now)?;
+        return Ok(());
+    }
+    let currency = answer
+        .as_ref()
+        .and_then(|a| a["currency"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let keys = ["sell", "cost", "lines", "landed_cost", "chargeable_weight_g"];
+    let previous: Map<String, Value> = keys.iter().map(|k| ((*k).to_owned(), doc[*k].clone())).collect();
+    doc["sell"] = money(&option["sell"], &currency);
+    doc["cost"] = money(&option["cost"], &currency);
+    doc["lines"] = json!(option["lines"]
+        .as_array()
+        .map(|ls| ls
+            .iter()
+            .map(|l| json!({"code": l["code"], "amount": l["amount"], "currency": currency}))
+            .collect::<Vec<_>>())
+        .unwrap_or_default());
+    doc["landed_cost"] = option.get("landed_cost").cloned().unwrap_or(Value::Null);
+    doc["chargeable_weight_g"] = option["chargeable_weight_g"].clone();
+    store::update_shipment(tx, row.tenant, &row.id, &row.status, row.live, &doc.to_string(), now)?;
+    let event_id = new_id("evt")?;
+    let previous = Value::Object(previous);
+    let change = ShipmentChange {
+        event_id: event_id.clone(),
+        customer: row.customer.clone(),
+        shipment: doc.clone(),
+        seq: None,
+        previous: Some(previous.clone()),
+    };
+    let payload = serde_json::to_string(&ShipmentRepriced(change))
+        .map_err(|e| OrdersError::Failed(format!("shipment.repriced: {e}")))?;
+    let public = json!({"id": event_id, "type": ShipmentRepriced::TOPIC, "created_at": rfc3339(now),
+        "subject": row.id, "data": {"shipment": doc, "previous": previous}})
+    .to_string();
+    write_event::<ShipmentRepriced>(tx, &row, &event_id, now, &Rendered { public, payload })
+}
+
 fn money(amount: &Value, currency: &str) -> Value {
     json!({"amount": amount, "currency": currency})
 }
@@ -933,6 +1047,7 @@ mod tests {
                 customer: "acme \"a\"".into(),
                 shipment: doc.clone(),
                 seq,
+                previous: None,
             };
             assert_eq!(
                 r.payload,

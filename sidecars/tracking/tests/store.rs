@@ -32,6 +32,7 @@ fn shipment(id: &str, number: &str, extra_numbers: &[&str]) -> ShipmentChange {
             "status": "labelled", "transit_days": {"min": 5, "max": 8},
             "shipper": {"country": "CN"}, "recipient": {"country": "DE"}, "segments": segments}),
         seq: None,
+        previous: None,
     }
 }
 
