@@ -109,7 +109,8 @@ async fn a_release_0_1_database_upgrades_in_place(db: &TestDb) {
             ("identity".to_owned(), 2),
             ("labels".to_owned(), 1),
             ("orders".to_owned(), 1),
-            ("rating".to_owned(), 2)
+            ("rating".to_owned(), 2),
+            ("tracking".to_owned(), 1)
         ]
     );
     let legacy: i64 = db

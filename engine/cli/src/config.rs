@@ -57,6 +57,10 @@ pub struct Config {
     /// The tracking component's settings (`webhook_allow_cidrs`, `webhook_retry_delays_s`,
     /// `webhook_timeout_s`, `carrier_replay_window_s`; tracking.md).
     pub tracking: crossdock_tracking::TrackingConfig,
+    /// The key secrets are sealed with at rest (base64 of 32 bytes); `None`: the
+    /// `secrets.key` file of `data_dir`, made on first start. Every process sharing one
+    /// database needs the same key.
+    pub secrets_key: Option<String>,
 }
 
 impl Default for Config {
@@ -81,6 +85,7 @@ impl Default for Config {
             usd_per_sdr: "1.36".into(),
             inbox_dir: None,
             tracking: crossdock_tracking::TrackingConfig::default(),
+            secrets_key: None,
         }
     }
 }
@@ -119,6 +124,7 @@ pub struct FileConfig {
     webhook_retry_delays_s: Option<toml::Value>,
     webhook_timeout_s: Option<u64>,
     carrier_replay_window_s: Option<u64>,
+    secrets_key: Option<String>,
 }
 
 /// A list setting: a TOML array, or one comma-separated string (how the environment gives
@@ -145,7 +151,7 @@ fn list_setting(key: &str, value: &toml::Value) -> Result<Vec<String>, String> {
 }
 
 /// The keys, for the environment layer (`CROSSDOCK_` + the key in capitals).
-const KEYS: [&str; 28] = [
+const KEYS: [&str; 29] = [
     "listen",
     "data_dir",
     "database",
@@ -174,6 +180,7 @@ const KEYS: [&str; 28] = [
     "webhook_retry_delays_s",
     "webhook_timeout_s",
     "carrier_replay_window_s",
+    "secrets_key",
 ];
 
 impl Config {
@@ -310,6 +317,10 @@ impl Config {
                 return Err("webhook_timeout_s must be from 1 to 300".into());
             }
             self.tracking.timeout = Duration::from_secs(v);
+        }
+        if let Some(v) = f.secrets_key {
+            crossdock_http::sealing::Sealer::from_base64(&v)?;
+            self.secrets_key = Some(v).filter(|k| !k.trim().is_empty());
         }
         if let Some(v) = f.carrier_replay_window_s {
             self.tracking.replay_window_s = i64::try_from(v).unwrap_or(i64::MAX);

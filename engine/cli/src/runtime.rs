@@ -99,6 +99,11 @@ impl Runtime {
             .ensure_tenant(&config.default_tenant)
             .await
             .map_err(|e| format!("default tenant {:?}: {e}", config.default_tenant))?;
+        // The key secrets are sealed with at rest: given, else the data directory's own.
+        let sealer = Arc::new(match &config.secrets_key {
+            Some(key) => crossdock_http::sealing::Sealer::from_base64(key)?,
+            None => crossdock_http::sealing::Sealer::load_or_create(&config.data_dir)?,
+        });
         let mut components: Vec<Component> = Vec::new();
         let identity_component = identity.component();
         for s in identity_component.subscriptions.iter().cloned() {
@@ -149,6 +154,7 @@ impl Runtime {
                 r.clone(),
                 OrdersConfig {
                     usd_per_sdr: config.usd_per_sdr.clone(),
+                    sealer: sealer.clone(),
                 },
             ));
             let component = orders.component();
@@ -163,7 +169,10 @@ impl Runtime {
             let tracking = Arc::new(Tracking::new(
                 db.clone(),
                 clock.clone(),
-                config.tracking.clone(),
+                crossdock_tracking::TrackingConfig {
+                    sealer: sealer.clone(),
+                    ..config.tracking.clone()
+                },
             ));
             let component = tracking.component();
             for s in component.subscriptions.iter().cloned() {

@@ -410,6 +410,30 @@ async fn webhooks_are_signed_retried_with_one_id_and_dead_lettered() {
     assert!(secret.starts_with("whsec_"));
     let (_, got) = call(&t.app, "GET", &format!("/v1/webhooks/{}", ep["id"].as_str().unwrap()), &t.acme, "").await;
     assert!(got.get("secret").is_none(), "the secret is shown once");
+    // Kept sealed: nothing stored reads as the secret (or a carrier's secret or token).
+    connection(&t, json!({"format": "poll", "carrier": "p", "base_url": "http://127.0.0.1:9", "token": "tok-plain-42", "interval_s": 3600})).await;
+    connection(&t, json!({"format": "17track", "carrier": "c", "secret": "s17-plain-42"})).await;
+    let stored = t
+        .rt
+        .db
+        .read(|tx| {
+            let mut all: Vec<String> = Vec::new();
+            for r in tx.query("SELECT secret FROM tracking_webhooks", &[])? {
+                all.push(r.get(0)?);
+            }
+            for r in tx.query("SELECT COALESCE(secret, ''), COALESCE(token, '') FROM tracking_connections", &[])? {
+                all.push(r.get(0)?);
+                all.push(r.get(1)?);
+            }
+            Ok::<_, crossdock_db::DbError>(all)
+        })
+        .await
+        .unwrap();
+    assert!(stored.len() >= 3, "{stored:?}");
+    for value in &stored {
+        assert!(!value.contains(&secret) && !value.contains("tok-plain-42") && !value.contains("s17-plain-42"), "{value}");
+        assert!(value.is_empty() || value.starts_with("sealed:v1:"), "{value}");
+    }
     let (s, _) = call(&t.app, "GET", &format!("/v1/webhooks/{}", ep["id"].as_str().unwrap()), &t.zeta, "").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = call(&t.app, "POST", "/v1/webhooks", &t.acme, &json!({"url": url, "customer": "zeta"}).to_string()).await;

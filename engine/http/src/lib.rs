@@ -21,6 +21,7 @@ pub mod list;
 pub mod observe;
 mod principal;
 pub mod seams;
+pub mod sealing;
 
 pub use error::{ApiError, ErrorBody, INTERNAL_MESSAGE, Problem, json};
 pub use list::{ListParams, Page, PageRequest, encode_cursor};

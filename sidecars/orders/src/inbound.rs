@@ -2,7 +2,7 @@
 //! to its endpoint without an API key, signed as Standard Webhooks.
 //!
 //! `POST /v1/inbound/endpoints` (admin) makes an endpoint for one customer and answers its
-//! secret once (`whsec_` + base64 of 32 random bytes; kept in `orders_inbound`, it signs).
+//! secret once (`whsec_` + base64 of 32 random bytes; kept sealed in `orders_inbound`, it signs).
 //! `POST /v1/inbound/orders?endpoint=inb_…` checks, before reading the body: the endpoint
 //! exists, `webhook-timestamp` is within [`TOLERANCE_S`] of the runtime's clock, and one
 //! of the space-separated `v1,<base64>` signatures of `webhook-signature` is the
@@ -33,6 +33,8 @@ use utoipa_axum::routes;
 
 /// How far `webhook-timestamp` may be from the runtime's clock, in seconds.
 pub const TOLERANCE_S: i64 = 300;
+/// Where endpoint secrets are kept (sealed).
+const SECRET_PLACE: &str = "orders_inbound.secret";
 /// Random bytes of an endpoint's secret.
 pub const SECRET_BYTES: usize = 32;
 /// Longest `webhook-id` kept.
@@ -217,7 +219,12 @@ async fn create_endpoint(
         secret: new_secret()?,
         created_at: orders.clock.now_unix(),
     };
-    let stored = endpoint.clone();
+    let mut stored = endpoint.clone();
+    stored.secret = orders
+        .config
+        .sealer
+        .seal(SECRET_PLACE, &endpoint.secret)
+        .map_err(ApiError::internal)?;
     orders
         .db
         .write(move |tx| insert_endpoint(tx, &stored))
@@ -299,7 +306,13 @@ async fn inbound_orders(
         ));
     };
     let body = body.map_err(|e| ApiError::body(e, "orders_body_bytes_max", BODY_BYTES_MAX))?;
-    if !verify(&endpoint.secret, signatures, webhook_id, timestamp, &body) {
+    // Stored sealed (`crossdock_http::sealing`); one that does not open verifies nothing.
+    let secret = orders
+        .config
+        .sealer
+        .open(SECRET_PLACE, &endpoint.secret)
+        .unwrap_or_default();
+    if secret.is_empty() || !verify(&secret, signatures, webhook_id, timestamp, &body) {
         return Err(unauthorized("no signature matches"));
     }
     let (endpoint_key, webhook_key) = (endpoint.id.clone(), webhook_id.to_owned());

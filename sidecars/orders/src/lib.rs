@@ -60,12 +60,15 @@ pub const BODY_BYTES_MAX: usize = 8 * 1024 * 1024;
 pub struct OrdersConfig {
     /// US dollars per SDR when the pricing book has no `XDR` rate (`usd_per_sdr`).
     pub usd_per_sdr: String,
+    /// Seals inbound endpoints' secrets at rest (the installation's key from the runtime).
+    pub sealer: Arc<crossdock_http::sealing::Sealer>,
 }
 
 impl Default for OrdersConfig {
     fn default() -> OrdersConfig {
         OrdersConfig {
             usd_per_sdr: "1.36".into(),
+            sealer: Arc::new(crossdock_http::sealing::Sealer::ephemeral()),
         }
     }
 }

@@ -150,7 +150,12 @@ async fn carrier_events(
     }
     .filter(|c| c.format == source.as_str())
     .ok_or_else(unauthorized)?;
-    let secret = connection.secret.clone().unwrap_or_default();
+    // A secret that does not open (another key) verifies nothing: the empty secret.
+    let secret = connection
+        .secret
+        .as_deref()
+        .and_then(|s| tracking.config.sealer.open(crate::poll::SECRET_PLACE, s))
+        .unwrap_or_default();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
     let now = tracking.clock.now_unix();
     let window = tracking.config.replay_window_s;

@@ -72,6 +72,9 @@ pub struct TrackingConfig {
     /// Name resolution for outbound addresses; `None`: the system's (tests give their own,
     /// to make a name change its addresses between registration and delivery).
     pub lookup: Option<webhooks::Lookup>,
+    /// Seals the secrets and tokens kept in the tables (the runtime gives the
+    /// installation's key; the default is a key of this process only).
+    pub sealer: Arc<crossdock_http::sealing::Sealer>,
 }
 
 impl std::fmt::Debug for TrackingConfig {
@@ -94,6 +97,7 @@ impl Default for TrackingConfig {
             timeout: Duration::from_secs(10),
             replay_window_s: 300,
             lookup: None,
+            sealer: Arc::new(crossdock_http::sealing::Sealer::ephemeral()),
         }
     }
 }

@@ -45,6 +45,9 @@ const SCHEDULER_TICK: Duration = Duration::from_millis(250);
 /// Bounds of a poll connection's settings.
 const INTERVAL_S_MAX: i64 = 86_400;
 const RATE_PER_S_MAX: i64 = 1_000;
+/// Where a push connection's secret and a poll connection's token are kept (sealed).
+pub const SECRET_PLACE: &str = "tracking_connections.secret";
+pub const TOKEN_PLACE: &str = "tracking_connections.token";
 /// Longest secret or token, in bytes.
 const SECRET_BYTES_MAX: usize = 1_024;
 
@@ -217,7 +220,10 @@ async fn create(
     {
         return Err(ApiError::unprocessable("address_refused", "base_url", why));
     }
-    let stored = row.clone();
+    let mut stored = row.clone();
+    let sealer = &tracking.config.sealer;
+    stored.secret = row.secret.as_deref().map(|s| sealer.seal(SECRET_PLACE, s)).transpose().map_err(ApiError::internal)?;
+    stored.token = row.token.as_deref().map(|t| sealer.seal(TOKEN_PLACE, t)).transpose().map_err(ApiError::internal)?;
     tracking
         .db
         .write(move |tx| {
@@ -394,9 +400,12 @@ async fn fetch(tracking: &Tracking, client: &reqwest::Client, c: &ConnectionRow)
         url.push_str("&cursor=");
         url.push_str(&percent_encode(cursor));
     }
+    let Some(token) = c.token.as_deref().and_then(|t| tracking.config.sealer.open(TOKEN_PLACE, t)) else {
+        return Fetched::Failed("the stored token does not open with this key".into());
+    };
     let sent = client
         .get(&url)
-        .bearer_auth(c.token.as_deref().unwrap_or_default())
+        .bearer_auth(token)
         .send()
         .await;
     let response = match sent {

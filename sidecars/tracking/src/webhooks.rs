@@ -45,6 +45,8 @@ const CLAIM_MS: i64 = 120_000;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Endpoints per tenant.
 pub const ENDPOINTS_MAX: i64 = 100;
+/// Where endpoint secrets are kept (sealed; `sealing.rs`).
+const SECRET_PLACE: &str = "tracking_webhooks.secret";
 /// Longest URL, in bytes.
 const URL_BYTES_MAX: usize = 2048;
 
@@ -304,7 +306,12 @@ async fn create(
         secret: new_secret()?,
         created_ms: tracking.now_ms(),
     };
-    let row = endpoint.clone();
+    let mut row = endpoint.clone();
+    row.secret = tracking
+        .config
+        .sealer
+        .seal(SECRET_PLACE, &endpoint.secret)
+        .map_err(ApiError::internal)?;
     let now = tracking.clock.now_unix();
     let inserted = tracking
         .db
@@ -688,7 +695,7 @@ async fn attempt(tracking: &Arc<Tracking>, client: &reqwest::Client, m: Message)
     let outcome = match endpoint {
         None => Attempt::Skipped("endpoint_deleted".into()),
         Some(e) if e.status != "enabled" => Attempt::Skipped("endpoint_disabled".into()),
-        Some(e) => send(client, &tracking.config.allow_cidrs, &e, &m).await,
+        Some(e) => send(client, &tracking.config.allow_cidrs, &tracking.config.sealer, &e, &m).await,
     };
     let now_ms = crossdock_db::unix_now_ms();
     let delays = tracking.config.retry_delays_s.clone();
@@ -743,13 +750,23 @@ async fn attempt(tracking: &Arc<Tracking>, client: &reqwest::Client, m: Message)
     Ok(())
 }
 
-async fn send(client: &reqwest::Client, allow: &[Cidr], e: &EndpointRow, m: &Message) -> Attempt {
+async fn send(
+    client: &reqwest::Client,
+    allow: &[Cidr],
+    sealer: &crossdock_http::sealing::Sealer,
+    e: &EndpointRow,
+    m: &Message,
+) -> Attempt {
     if let Some(why) = literal_refused(&e.url, allow) {
         tracing::warn!(endpoint = %e.id, why = %why, "webhook address refused");
         return Attempt::Failed("refused_address".into());
     }
     let timestamp = crossdock_db::unix_now_s();
-    let Some(signature) = crate::formats::sign_standard(m.payload.as_bytes(), &e.secret, &m.event_id, timestamp) else {
+    let Some(secret) = sealer.open(SECRET_PLACE, &e.secret) else {
+        tracing::error!(endpoint = %e.id, "the endpoint's secret does not open with this key");
+        return Attempt::Failed("secret_unreadable".into());
+    };
+    let Some(signature) = crate::formats::sign_standard(m.payload.as_bytes(), &secret, &m.event_id, timestamp) else {
         return Attempt::Failed("bad_secret".into());
     };
     let sent = client
