@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! tracking_bench ingest   --backend sqlite|postgres [--events 1000000] [--parcels 100000] [--batch 1000]
-//! tracking_bench webhooks [--events 20000] [--batch 100]
+//! tracking_bench webhooks [--events 20000] [--batch 100] [--rate 0]
 //! ```
 //!
 //! **ingest**: a fresh database (SQLite file under the temporary directory, or a fresh
@@ -19,7 +19,9 @@
 //! **webhooks**: SQLite, a loopback receiver, one endpoint; `--events` status changes are
 //! ingested in batches; the relay fans them out and the worker delivers them. Deliveries
 //! per second is events over the time from the first ingest to the last delivery; latency
-//! is each event's delivery time minus its batch's commit.
+//! is each event's delivery time minus its batch's commit. `--rate` paces the ingest (events
+//! per second) for the latency at a steady load; without it the ingest outruns delivery and
+//! the latency is mostly queueing.
 
 use crossdock_db::outbox::{Relay, RelayOptions};
 use crossdock_db::{Db, DbOptions, Tx};
@@ -224,6 +226,8 @@ async fn webhooks_bench(args: &[String]) {
     use std::sync::{Arc, Mutex};
     let events: usize = arg(args, "--events", "20000").parse().unwrap();
     let batch: usize = arg(args, "--batch", "100").parse().unwrap();
+    // Events per second to ingest at (0: as fast as possible), for latency at a steady rate.
+    let rate: f64 = arg(args, "--rate", "0").parse().unwrap();
     let (db, _schema, _dir) = open("sqlite").await;
     db.migrate(&[&MIGRATIONS]).await.expect("migrates");
     let arrivals: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
@@ -281,7 +285,11 @@ async fn webhooks_bench(args: &[String]) {
     let origin = Origin { tenant: TENANT, source: Source::Hub, connection: None, carrier: None };
     let mut committed: HashMap<String, Instant> = HashMap::new();
     let start = Instant::now();
-    for chunk in (0..events).collect::<Vec<_>>().chunks(batch) {
+    for (k, chunk) in (0..events).collect::<Vec<_>>().chunks(batch).enumerate() {
+        if rate > 0.0 {
+            let due = start + Duration::from_secs_f64((k * batch) as f64 / rate);
+            tokio::time::sleep_until(due.into()).await;
+        }
         let items: Vec<Parsed> = chunk
             .iter()
             .map(|i| {

@@ -603,7 +603,13 @@ struct Message {
     attempts: i64,
 }
 
-/// The delivery worker: sends due messages, records each outcome.
+/// Messages in flight at once (a slow endpoint holds one of them for up to its timeout).
+const IN_FLIGHT_MAX: usize = 256;
+/// Outcomes recorded per transaction at most.
+const RECORD_BATCH_MAX: usize = 512;
+
+/// The delivery worker: claims due messages while it has room, sends each on its own task,
+/// and hands the outcomes to one recorder that writes them in batches.
 pub(crate) async fn worker(tracking: Arc<Tracking>) {
     let client = match client(&tracking.config.allow_cidrs, tracking.config.lookup.clone(), tracking.config.timeout) {
         Ok(c) => c,
@@ -612,15 +618,26 @@ pub(crate) async fn worker(tracking: Arc<Tracking>) {
             return;
         }
     };
+    let permits = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT_MAX));
+    let (outcomes, received) = tokio::sync::mpsc::channel::<(Message, Attempt)>(IN_FLIGHT_MAX * 2);
+    let recorder = tokio::spawn(record(tracking.clone(), received));
     loop {
-        let sent = match round(&tracking, &client).await {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook round failed");
-                0
+        let room = permits.available_permits().min(ROUND_MESSAGES as usize);
+        let mut full_round = false;
+        if room > 0 {
+            match claim(&tracking, room).await {
+                Ok(claimed) => {
+                    full_round = claimed.len() == room;
+                    start_sends(&tracking, &client, &permits, &outcomes, claimed).await;
+                }
+                Err(e) => tracing::warn!(error = %e, "claiming webhook messages failed"),
             }
-        };
-        if sent as i64 >= ROUND_MESSAGES {
+        }
+        if recorder.is_finished() {
+            tracing::error!("the webhook recorder stopped; deliveries stop");
+            return;
+        }
+        if full_round && permits.available_permits() > 0 {
             continue;
         }
         tokio::select! {
@@ -633,16 +650,18 @@ pub(crate) async fn worker(tracking: Arc<Tracking>) {
     }
 }
 
-/// Claims and sends one round of due messages; how many were sent.
-async fn round(tracking: &Arc<Tracking>, client: &reqwest::Client) -> Result<usize, DbError> {
+/// Claims up to `limit` due messages (`next_at_ms` moved ahead, so no other worker takes
+/// them meanwhile).
+async fn claim(tracking: &Tracking, limit: usize) -> Result<Vec<Message>, DbError> {
     let now_ms = crossdock_db::unix_now_ms();
-    let claimed = tracking
+    let limit = limit as i64;
+    tracking
         .db
         .write(move |tx| {
             let rows = tx.query(
                 "SELECT seq, endpoint_id, event_id, payload, attempts, next_at_ms FROM tracking_deliveries \
                  WHERE state = 'pending' AND next_at_ms <= $1 ORDER BY next_at_ms LIMIT $2",
-                &[&now_ms, &ROUND_MESSAGES],
+                &[&now_ms, &limit],
             )?;
             let mut claimed = Vec::with_capacity(rows.len());
             for r in &rows {
@@ -665,19 +684,56 @@ async fn round(tracking: &Arc<Tracking>, client: &reqwest::Client) -> Result<usi
             }
             Ok::<_, DbError>(claimed)
         })
-        .await?;
-    let n = claimed.len();
-    let mut sends = tokio::task::JoinSet::new();
-    for m in claimed {
-        let (tracking, client) = (tracking.clone(), client.clone());
-        sends.spawn(async move {
-            if let Err(e) = attempt(&tracking, &client, m).await {
-                tracing::warn!(error = %e, "recording a webhook attempt failed");
+        .await
+}
+
+/// Reads the messages' endpoints once, then sends each message on its own task.
+async fn start_sends(
+    tracking: &Arc<Tracking>,
+    client: &reqwest::Client,
+    permits: &Arc<tokio::sync::Semaphore>,
+    outcomes: &tokio::sync::mpsc::Sender<(Message, Attempt)>,
+    claimed: Vec<Message>,
+) {
+    if claimed.is_empty() {
+        return;
+    }
+    let mut ids: Vec<String> = claimed.iter().map(|m| m.endpoint_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let endpoints = tracking
+        .db
+        .read(move |tx| {
+            let mut found = std::collections::HashMap::new();
+            for id in ids {
+                if let Some(e) = endpoint_by_id(tx, &id)? {
+                    found.insert(id, e);
+                }
             }
+            Ok::<_, DbError>(found)
+        })
+        .await;
+    let endpoints = match endpoints {
+        Ok(e) => Arc::new(e),
+        Err(e) => {
+            // Unclaimed on their own when the claim expires.
+            tracing::warn!(error = %e, "reading webhook endpoints failed");
+            return;
+        }
+    };
+    for m in claimed {
+        let Ok(permit) = permits.clone().acquire_owned().await else { return };
+        let (tracking, client, outcomes, endpoints) = (tracking.clone(), client.clone(), outcomes.clone(), endpoints.clone());
+        tokio::spawn(async move {
+            let outcome = match endpoints.get(&m.endpoint_id) {
+                None => Attempt::Skipped("endpoint_deleted".into()),
+                Some(e) if e.status != "enabled" => Attempt::Skipped("endpoint_disabled".into()),
+                Some(e) => send(&client, &tracking.config.allow_cidrs, &tracking.config.sealer, e, &m).await,
+            };
+            let _ = outcomes.send((m, outcome)).await;
+            drop(permit);
         });
     }
-    while sends.join_next().await.is_some() {}
-    Ok(n)
 }
 
 /// What one attempt came to.
@@ -689,64 +745,77 @@ enum Attempt {
     Skipped(String),
 }
 
-async fn attempt(tracking: &Arc<Tracking>, client: &reqwest::Client, m: Message) -> Result<(), DbError> {
-    let id = m.endpoint_id.clone();
-    let endpoint = tracking.db.read(move |tx| endpoint_by_id(tx, &id)).await?;
-    let outcome = match endpoint {
-        None => Attempt::Skipped("endpoint_deleted".into()),
-        Some(e) if e.status != "enabled" => Attempt::Skipped("endpoint_disabled".into()),
-        Some(e) => send(client, &tracking.config.allow_cidrs, &tracking.config.sealer, &e, &m).await,
-    };
-    let now_ms = crossdock_db::unix_now_ms();
-    let delays = tracking.config.retry_delays_s.clone();
-    let wake = tracking.deliveries.clone();
-    tracking
-        .db
-        .write(move |tx| {
-            let attempts = m.attempts + 1;
-            match outcome {
-                Attempt::Delivered => {
-                    tx.execute(
-                        "UPDATE tracking_deliveries SET state = 'delivered', attempts = $2, last_status = '2xx', delivered_ms = $3 WHERE seq = $1",
-                        &[&m.seq, &attempts, &now_ms],
-                    )?;
-                }
-                Attempt::Gone => {
-                    tx.execute(
-                        "UPDATE tracking_deliveries SET state = 'dead', attempts = $2, last_status = '410', dead_at = $3 WHERE seq = $1",
-                        &[&m.seq, &attempts, &now_ms],
-                    )?;
-                    tx.execute(
-                        "UPDATE tracking_webhooks SET status = 'disabled' WHERE id = $1",
-                        &[&m.endpoint_id],
-                    )?;
-                }
-                Attempt::Skipped(why) => {
-                    tx.execute(
-                        "UPDATE tracking_deliveries SET state = 'dead', last_status = $2, dead_at = $3 WHERE seq = $1",
-                        &[&m.seq, &why, &now_ms],
-                    )?;
-                }
-                Attempt::Failed(status) => match delays.get(usize::try_from(m.attempts).unwrap_or(usize::MAX)) {
-                    Some(delay) => {
-                        let next = now_ms + i64::try_from(*delay).unwrap_or(i64::MAX / 4) * 1000;
-                        tx.execute(
-                            "UPDATE tracking_deliveries SET attempts = $2, last_status = $3, next_at_ms = $4 WHERE seq = $1",
-                            &[&m.seq, &attempts, &status, &next],
-                        )?;
-                    }
-                    None => {
-                        tx.execute(
-                            "UPDATE tracking_deliveries SET state = 'dead', attempts = $2, last_status = $3, dead_at = $4 WHERE seq = $1",
-                            &[&m.seq, &attempts, &status, &now_ms],
-                        )?;
-                    }
-                },
+/// Writes attempts' outcomes, as many as have arrived (up to [`RECORD_BATCH_MAX`]) per
+/// transaction, then wakes the worker.
+async fn record(tracking: Arc<Tracking>, mut received: tokio::sync::mpsc::Receiver<(Message, Attempt)>) {
+    while let Some(first) = received.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < RECORD_BATCH_MAX {
+            match received.try_recv() {
+                Ok(one) => batch.push(one),
+                Err(_) => break,
             }
-            Ok::<_, DbError>(())
-        })
-        .await?;
-    wake.notify_one();
+        }
+        let now_ms = crossdock_db::unix_now_ms();
+        let delays = tracking.config.retry_delays_s.clone();
+        let written = tracking
+            .db
+            .write(move |tx| {
+                for (m, outcome) in batch {
+                    record_one(tx, &m, outcome, &delays, now_ms)?;
+                }
+                Ok::<_, DbError>(())
+            })
+            .await;
+        if let Err(e) = written {
+            // The messages stay claimed until CLAIM_MS passes, then are sent again.
+            tracing::warn!(error = %e, "recording webhook attempts failed");
+        }
+        tracking.deliveries.notify_one();
+    }
+}
+
+fn record_one(tx: &mut Tx<'_>, m: &Message, outcome: Attempt, delays: &[u64], now_ms: i64) -> Result<(), DbError> {
+    let attempts = m.attempts + 1;
+    match outcome {
+        Attempt::Delivered => {
+            tx.execute(
+                "UPDATE tracking_deliveries SET state = 'delivered', attempts = $2, last_status = '2xx', delivered_ms = $3 WHERE seq = $1",
+                &[&m.seq, &attempts, &now_ms],
+            )?;
+        }
+        Attempt::Gone => {
+            tx.execute(
+                "UPDATE tracking_deliveries SET state = 'dead', attempts = $2, last_status = '410', dead_at = $3 WHERE seq = $1",
+                &[&m.seq, &attempts, &now_ms],
+            )?;
+            tx.execute(
+                "UPDATE tracking_webhooks SET status = 'disabled' WHERE id = $1",
+                &[&m.endpoint_id],
+            )?;
+        }
+        Attempt::Skipped(why) => {
+            tx.execute(
+                "UPDATE tracking_deliveries SET state = 'dead', last_status = $2, dead_at = $3 WHERE seq = $1",
+                &[&m.seq, &why, &now_ms],
+            )?;
+        }
+        Attempt::Failed(status) => match delays.get(usize::try_from(m.attempts).unwrap_or(usize::MAX)) {
+            Some(delay) => {
+                let next = now_ms + i64::try_from(*delay).unwrap_or(i64::MAX / 4) * 1000;
+                tx.execute(
+                    "UPDATE tracking_deliveries SET attempts = $2, last_status = $3, next_at_ms = $4 WHERE seq = $1",
+                    &[&m.seq, &attempts, &status, &next],
+                )?;
+            }
+            None => {
+                tx.execute(
+                    "UPDATE tracking_deliveries SET state = 'dead', attempts = $2, last_status = $3, dead_at = $4 WHERE seq = $1",
+                    &[&m.seq, &attempts, &status, &now_ms],
+                )?;
+            }
+        },
+    }
     Ok(())
 }
 
