@@ -435,7 +435,40 @@ async fn in_transaction_handlers_commit_or_refuse_with_the_change(db: &TestDb) {
     );
 }
 
+async fn many_events_are_written_in_order_with_their_handlers(db: &TestDb) {
+    db.migrate(&[&WIDGETS]).await.expect("migrate");
+    let handled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = handled.clone();
+    db.on_emit(
+        "widget.many",
+        Arc::new(move |_, _| {
+            h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }),
+    );
+    // Two full statements of 64 and a remainder of 2, then one more event after them.
+    let payloads: Vec<String> = (0..130).map(|i| format!("{{\"n\":{i}}}")).collect();
+    db.write(move |tx| {
+        let emits: Vec<Emit<'_>> = payloads
+            .iter()
+            .map(|p| Emit { component: "widgets", tenant: 1, topic: "widget.many", version: 1, payload: p, at: 1 })
+            .collect();
+        tx.emit_many(&emits)?;
+        emit(tx, "widget.after", "{}")
+    })
+    .await
+    .expect("emits");
+    let all = read_all(db, Position::default()).await;
+    assert_eq!(all.len(), 131);
+    for (i, m) in all.iter().take(130).enumerate() {
+        assert_eq!(m.payload, format!("{{\"n\":{i}}}"), "in order");
+    }
+    assert_eq!(all[130].topic, "widget.after");
+    assert_eq!(handled.load(std::sync::atomic::Ordering::SeqCst), 130);
+}
+
 crossdock_db::contract_tests!(
+    many_events_are_written_in_order_with_their_handlers,
     migrations_apply_once_and_refuse_newer,
     scripts_commit_on_ok_and_leave_nothing_on_err,
     events_are_read_in_order_in_bounded_pages,

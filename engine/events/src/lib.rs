@@ -38,6 +38,26 @@ pub fn emit<E: Event>(tx: &mut Tx<'_>, tenant: i64, at: i64, event: &E) -> Resul
     })
 }
 
+/// Writes several events of type `E` of one tenant in `tx`, many per statement.
+pub fn emit_all<E: Event>(tx: &mut Tx<'_>, tenant: i64, at: i64, events: &[E]) -> Result<(), DbError> {
+    let payloads = events
+        .iter()
+        .map(|e| serde_json::to_string(e).map_err(|err| DbError::Backend(format!("event {}: {err}", E::TOPIC))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let emits: Vec<Emit<'_>> = payloads
+        .iter()
+        .map(|payload| Emit {
+            component: E::PRODUCER,
+            tenant,
+            topic: E::TOPIC,
+            version: E::VERSION,
+            payload,
+            at,
+        })
+        .collect();
+    tx.emit_many(&emits)
+}
+
 /// Writes an event of type `E` already serialised (`payload`, what `serde_json` makes of an
 /// `E`) to the outbox in `tx`: for writers that render outside their transaction.
 pub fn emit_text<E: Event>(

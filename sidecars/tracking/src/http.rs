@@ -74,13 +74,20 @@ pub(crate) async fn accept_items(tracking: &Tracking, origin: Origin, items: Vec
         .iter()
         .map(|_| crossdock_http::new_id("evt"))
         .collect::<Result<Vec<_>, _>>()?;
+    let ids_len = ids.len();
     let now_ms = tracking.now_ms();
-    tracking
-        .db
-        .write(move |tx| ingest::ingest(tx, &origin, &items, &ids, now_ms))
-        .await
-        .map_err(ApiError::from)
+    let script = move |tx: &mut crossdock_db::Tx<'_>| ingest::ingest(tx, &origin, &items, &ids, now_ms);
+    // A large body (a carrier's backlog) is bulk work: on SQLite it runs on the background
+    // writer, whose WAL checkpoints happen off its thread, and gives way to quotes.
+    if ids_len >= BULK_EVENTS_MIN {
+        tracking.db.write_bulk(script).await.map_err(ApiError::from)
+    } else {
+        tracking.db.write(script).await.map_err(ApiError::from)
+    }
 }
+
+/// Bodies with at least this many events are ingested as bulk work.
+pub const BULK_EVENTS_MIN: usize = 500;
 
 fn outcome_json(o: &Outcome) -> Value {
     match o {

@@ -7,7 +7,7 @@ use crate::formats::{Incoming, Parsed, Problem};
 use crate::model::{Decider, Derived, Source, Status, utc_text};
 use crate::store::{self, EventRow, ParcelRow, ParcelStatus};
 use crossdock_db::{DbError, Tx};
-use crossdock_events::{ParcelWeighed, TrackingUpdated, emit};
+use crossdock_events::{ParcelWeighed, TrackingUpdated, emit, emit_all};
 use sha2::Digest;
 use std::collections::HashMap;
 
@@ -46,9 +46,11 @@ pub fn identity_key(origin: &Origin, identity: &str) -> String {
 }
 
 /// Accepts `items` in order in one transaction. `ids` gives each event's id to use if it
-/// is new (made outside the transaction). Each parcel the body touches is read once and
-/// written once, and emits at most one `tracking.updated` for the whole body (with the
-/// status before the body as `previous_status`).
+/// is new (made outside the transaction). The body is handled as a set, so a large one
+/// costs few statements (few round trips on PostgreSQL): its identities, numbers and parcels
+/// are looked up in chunks, its new events inserted many rows per statement. Each parcel it
+/// touches is read once and written once, and emits at most one `tracking.updated` for the
+/// whole body (with the status before the body as `previous_status`).
 pub fn ingest(
     tx: &mut Tx<'_>,
     origin: &Origin,
@@ -56,40 +58,127 @@ pub fn ingest(
     ids: &[String],
     now_ms: i64,
 ) -> Result<Vec<Outcome>, DbError> {
+    let tenant = origin.tenant;
+    // Each event's identity; a repeat within the body is a duplicate of its first copy.
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
+    let mut first_copy: HashMap<String, usize> = HashMap::new();
+    let mut copy_of: Vec<(usize, usize)> = Vec::new();
+    let mut fresh: Vec<(usize, &Incoming, String)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Parsed::Invalid(problems) => outcomes[i] = Some(Outcome::Invalid(problems.clone())),
+            Parsed::Event(e) => {
+                let identity = identity_key(origin, &e.identity);
+                match first_copy.get(&identity) {
+                    Some(&first) => copy_of.push((i, first)),
+                    None => {
+                        first_copy.insert(identity.clone(), i);
+                        fresh.push((i, e, identity));
+                    }
+                }
+            }
+        }
+    }
+    // Those stored before: duplicates.
+    let identities: Vec<&str> = fresh.iter().map(|(_, _, id)| id.as_str()).collect();
+    let stored = store::event_ids_by_identity(tx, tenant, &identities)?;
+    fresh.retain(|(i, _, identity)| match stored.get(identity) {
+        Some(id) => {
+            outcomes[*i] = Some(Outcome::Duplicate(id.clone()));
+            false
+        }
+        None => true,
+    });
+    // Their parcels, by number.
+    let mut numbers: Vec<&str> = fresh
+        .iter()
+        .filter(|(_, e, _)| e.mapped.is_some())
+        .map(|(_, e, _)| e.tracking_number.as_str())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let owners = store::number_owners(tx, tenant, &numbers)?;
     let mut folding = Folding::default();
-    let mut outcomes = Vec::with_capacity(items.len());
-    for (item, id) in items.iter().zip(ids) {
-        let outcome = match item {
-            Parsed::Invalid(problems) => Outcome::Invalid(problems.clone()),
-            Parsed::Event(incoming) => accept(tx, &mut folding, origin, incoming, id, now_ms)?,
+    let mut shipments: Vec<&str> = owners.values().map(String::as_str).collect();
+    shipments.sort_unstable();
+    shipments.dedup();
+    folding.preload(tx, &shipments)?;
+    // The new events, stored.
+    let rows: Vec<EventRow> = fresh
+        .iter()
+        .map(|(i, e, identity)| {
+            let owner = owners.get(e.tracking_number.as_str());
+            let unmatched = match (&e.mapped, owner) {
+                (None, _) => Some("unknown_code"),
+                (Some(_), None) => Some("unknown_tracking_number"),
+                (Some(_), Some(_)) => None,
+            };
+            event_row(origin, e, &ids[*i], identity, owner.filter(|_| unmatched.is_none()), unmatched, now_ms)
+        })
+        .collect();
+    let inserted = store::insert_events(tx, &rows)?;
+    let mut late_duplicates: Vec<usize> = Vec::new();
+    for (k, ((i, _, _), row)) in fresh.iter().zip(&rows).enumerate() {
+        if !inserted[k] {
+            // Stored by another process since the lookup (PostgreSQL): a duplicate.
+            late_duplicates.push(k);
+            continue;
+        }
+        outcomes[*i] = Some(if row.unmatched.is_some() {
+            Outcome::Unmatched
+        } else {
+            Outcome::Created(row.id.clone())
+        });
+        if let Some(shipment_id) = &row.shipment_id {
+            folding.fold(tx, shipment_id, row, now_ms)?;
+        }
+    }
+    if !late_duplicates.is_empty() {
+        let late: Vec<&str> = late_duplicates.iter().map(|k| rows[*k].identity.as_str()).collect();
+        let found = store::event_ids_by_identity(tx, tenant, &late)?;
+        for k in late_duplicates {
+            let (i, _, identity) = &fresh[k];
+            let id = found
+                .get(identity)
+                .cloned()
+                .ok_or_else(|| DbError::Backend("a duplicate event vanished".into()))?;
+            outcomes[*i] = Some(Outcome::Duplicate(id));
+        }
+    }
+    // Repeats within the body answer what their first copy's duplicate or event is.
+    for (i, first) in copy_of {
+        let id = match &outcomes[first] {
+            Some(Outcome::Created(id) | Outcome::Duplicate(id)) => Some(id.clone()),
+            _ => None,
         };
-        outcomes.push(outcome);
+        outcomes[i] = Some(match id {
+            Some(id) => Outcome::Duplicate(id),
+            // The first copy was kept unmatched: its id is the one given to it.
+            None => Outcome::Duplicate(ids[first].clone()),
+        });
     }
     folding.flush(tx, now_ms)?;
-    Ok(outcomes)
+    outcomes
+        .into_iter()
+        .map(|o| o.ok_or_else(|| DbError::Backend("an event without an outcome".into())))
+        .collect()
 }
 
-fn accept(
-    tx: &mut Tx<'_>,
-    folding: &mut Folding,
+fn event_row(
     origin: &Origin,
     e: &Incoming,
     id: &str,
+    identity: &str,
+    shipment_id: Option<&String>,
+    unmatched: Option<&str>,
     now_ms: i64,
-) -> Result<Outcome, DbError> {
-    let identity = identity_key(origin, &e.identity);
-    let owner = folding.owner(tx, origin.tenant, &e.tracking_number)?;
-    let unmatched = match (&e.mapped, &owner) {
-        (None, _) => Some("unknown_code"),
-        (Some(_), None) => Some("unknown_tracking_number"),
-        (Some(_), Some(_)) => None,
-    };
-    let row = EventRow {
+) -> EventRow {
+    EventRow {
         seq: 0,
         id: id.to_owned(),
         tenant: origin.tenant,
-        identity: identity.clone(),
-        shipment_id: if unmatched.is_none() { owner.clone() } else { None },
+        identity: identity.to_owned(),
+        shipment_id: shipment_id.cloned(),
         tracking_number: e.tracking_number.clone(),
         source: origin.source.as_str().to_owned(),
         connection: origin.connection.clone(),
@@ -109,19 +198,7 @@ fn accept(
         bag: e.bag.clone(),
         unmatched: unmatched.map(str::to_owned),
         received_at: now_ms.div_euclid(1000),
-    };
-    if !store::insert_event(tx, &row)? {
-        let existing = store::event_id_by_identity(tx, origin.tenant, &identity)?
-            .ok_or_else(|| DbError::Backend("a duplicate event vanished".into()))?;
-        return Ok(Outcome::Duplicate(existing));
     }
-    if unmatched.is_some() {
-        return Ok(Outcome::Unmatched);
-    }
-    if let Some(shipment_id) = &owner {
-        folding.fold(tx, shipment_id, &row, now_ms)?;
-    }
-    Ok(Outcome::Created(row.id))
 }
 
 /// The deciding event of a parcel as its row keeps it.
@@ -137,8 +214,6 @@ fn decider_of(p: &ParcelRow) -> Option<Decider> {
 /// The parcels one transaction touches: each read once, folded in memory, written once.
 #[derive(Default)]
 pub struct Folding {
-    /// Numbers already looked up: the shipment they answer to, if any.
-    owners: HashMap<String, Option<String>>,
     /// By shipment id: the row as read and as folded so far.
     parcels: HashMap<String, (ParcelRow, ParcelRow)>,
     /// Shipment ids in the order first touched (so writes and events keep an order).
@@ -146,20 +221,18 @@ pub struct Folding {
 }
 
 impl Folding {
-    fn owner(&mut self, tx: &mut Tx<'_>, tenant: i64, number: &str) -> Result<Option<String>, DbError> {
-        if let Some(known) = self.owners.get(number) {
-            return Ok(known.clone());
-        }
-        let found = store::parcel_by_number(tx, tenant, number)?;
-        let owner = found.as_ref().map(|p| p.shipment_id.clone());
-        if let Some(p) = found
-            && !self.parcels.contains_key(&p.shipment_id)
-        {
+    /// Reads the parcels of `shipments` not read yet, in chunks.
+    fn preload(&mut self, tx: &mut Tx<'_>, shipments: &[&str]) -> Result<(), DbError> {
+        let missing: Vec<&str> = shipments
+            .iter()
+            .copied()
+            .filter(|s| !self.parcels.contains_key(*s))
+            .collect();
+        for p in store::parcels(tx, &missing)? {
             self.order.push(p.shipment_id.clone());
             self.parcels.insert(p.shipment_id.clone(), (p.clone(), p));
         }
-        self.owners.insert(number.to_owned(), owner.clone());
-        Ok(owner)
+        Ok(())
     }
 
     /// Folds a stored, matched event into its parcel (in memory); a `weigh` emits
@@ -210,53 +283,72 @@ impl Folding {
         Ok(())
     }
 
-    /// Writes every touched parcel; each whose status or sub-status changed counts a change
-    /// and emits `tracking.updated`.
+    /// Writes every touched parcel (many per statement); each whose status or sub-status
+    /// changed counts a change and emits `tracking.updated` (many per statement too).
     pub fn flush(self, tx: &mut Tx<'_>, now_ms: i64) -> Result<(), DbError> {
         let Folding { mut parcels, order, .. } = self;
+        let mut written: Vec<ParcelRow> = Vec::new();
+        let mut updates: Vec<(i64, TrackingUpdated)> = Vec::new();
         for id in order {
             let Some((before, mut p)) = parcels.remove(&id) else { continue };
-            if p == before {
+            if p == before || p.status_ms.is_none() || p.decider.is_none() {
                 continue;
             }
             let changed = p.status != before.status || p.sub_status != before.sub_status;
             if changed {
                 p.changes += 1;
             }
-            let (Some(status_ms), Some(decider)) = (p.status_ms, p.decider.as_deref()) else {
-                continue;
-            };
-            store::set_parcel_status(
-                tx,
-                &p.shipment_id,
-                &ParcelStatus {
-                    status: &p.status,
-                    sub_status: &p.sub_status,
-                    status_ms,
-                    decider,
-                    changes: p.changes,
-                    activity_ms: p.activity_ms,
-                    final_: matches!(p.status.as_str(), "delivered" | "returned"),
-                },
-            )?;
             if changed && !p.voided {
                 let event_id = crossdock_http::new_id("evt")
                     .map_err(|_| DbError::Backend("no randomness for an event id".into()))?;
-                let update = TrackingUpdated {
-                    event_id,
-                    shipment_id: p.shipment_id.clone(),
-                    customer: p.customer.clone(),
-                    tracking_number: p.tracking_number.clone(),
-                    sequence: p.changes,
-                    status: p.status.clone(),
-                    sub_status: p.sub_status.clone(),
-                    status_time: Some(utc_text(status_ms)),
-                    previous_status: before.status.clone(),
-                    created_at: utc_text(now_ms - now_ms.rem_euclid(1000)),
-                    created_ms: now_ms,
-                };
-                emit(tx, p.tenant, now_ms.div_euclid(1000), &update)?;
+                updates.push((
+                    p.tenant,
+                    TrackingUpdated {
+                        event_id,
+                        shipment_id: p.shipment_id.clone(),
+                        customer: p.customer.clone(),
+                        tracking_number: p.tracking_number.clone(),
+                        sequence: p.changes,
+                        status: p.status.clone(),
+                        sub_status: p.sub_status.clone(),
+                        status_time: p.status_ms.map(utc_text),
+                        previous_status: before.status.clone(),
+                        created_at: utc_text(now_ms - now_ms.rem_euclid(1000)),
+                        created_ms: now_ms,
+                    },
+                ));
             }
+            written.push(p);
+        }
+        let rows: Vec<(String, ParcelStatus<'_>)> = written
+            .iter()
+            .map(|p| {
+                (
+                    p.shipment_id.clone(),
+                    ParcelStatus {
+                        status: &p.status,
+                        sub_status: &p.sub_status,
+                        status_ms: p.status_ms.unwrap_or_default(),
+                        decider: p.decider.as_deref().unwrap_or_default(),
+                        changes: p.changes,
+                        activity_ms: p.activity_ms,
+                        final_: matches!(p.status.as_str(), "delivered" | "returned"),
+                    },
+                )
+            })
+            .collect();
+        store::set_parcel_statuses(tx, &rows)?;
+        // One tenant per body in practice; grouped so that holds whatever the caller.
+        let mut tenants: Vec<i64> = updates.iter().map(|(t, _)| *t).collect();
+        tenants.sort_unstable();
+        tenants.dedup();
+        for tenant in tenants {
+            let of_tenant: Vec<TrackingUpdated> = updates
+                .iter()
+                .filter(|(t, _)| *t == tenant)
+                .map(|(_, u)| u.clone())
+                .collect();
+            emit_all(tx, tenant, now_ms.div_euclid(1000), &of_tenant)?;
         }
         Ok(())
     }

@@ -33,7 +33,7 @@ pub mod store;
 pub mod webhooks;
 
 pub use consume::{parcel_of, register};
-pub use http::performance_rows;
+pub use http::{BULK_EVENTS_MIN, performance_rows};
 
 use crossdock_db::{Db, Migration, Migrations};
 use crossdock_http::{Clock, Component};

@@ -103,6 +103,56 @@ pub fn set_parcel_status(tx: &mut Tx<'_>, shipment_id: &str, s: &ParcelStatus<'_
     Ok(())
 }
 
+/// Rows per multi-row parcel update.
+const UPDATE_ROWS: usize = 64;
+
+/// [`set_parcel_status`] for many parcels, [`UPDATE_ROWS`] per statement.
+pub fn set_parcel_statuses(tx: &mut Tx<'_>, parcels: &[(String, ParcelStatus<'_>)]) -> Result<(), DbError> {
+    let full = parcels.len() - parcels.len() % UPDATE_ROWS;
+    if full > 0 {
+        let values = (0..UPDATE_ROWS)
+            .map(|r| {
+                let b = r * 8;
+                format!(
+                    "(${}, ${}, ${}, CAST(${} AS BIGINT), ${}, CAST(${} AS BIGINT), CAST(${} AS BIGINT), CAST(${} AS BIGINT))",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        // VALUES columns are column1… in both dialects.
+        let sql = format!(
+            "UPDATE tracking_parcels SET status = v.column2, sub_status = v.column3, status_ms = v.column4, \
+             decider = v.column5, changes = v.column6, activity_ms = v.column7, final = v.column8 \
+             FROM (VALUES {values}) AS v WHERE tracking_parcels.shipment_id = v.column1"
+        );
+        let finals: Vec<i64> = parcels[..full].iter().map(|(_, p)| i64::from(p.final_)).collect();
+        for (chunk, finals) in parcels[..full].chunks(UPDATE_ROWS).zip(finals.chunks(UPDATE_ROWS)) {
+            let params: Vec<&dyn crossdock_db::Param> = chunk
+                .iter()
+                .zip(finals)
+                .flat_map(|((id, p), f)| {
+                    [
+                        id as &dyn crossdock_db::Param,
+                        &p.status,
+                        &p.sub_status,
+                        &p.status_ms,
+                        &p.decider,
+                        &p.changes,
+                        &p.activity_ms,
+                        f,
+                    ]
+                })
+                .collect();
+            tx.execute(&sql, &params)?;
+        }
+    }
+    for (id, p) in &parcels[full..] {
+        set_parcel_status(tx, id, p)?;
+    }
+    Ok(())
+}
+
 pub fn set_voided(tx: &mut Tx<'_>, shipment_id: &str) -> Result<(), DbError> {
     tx.execute(
         "UPDATE tracking_parcels SET voided = 1 WHERE shipment_id = $1",
@@ -201,6 +251,133 @@ fn event_row(r: &Row) -> Result<EventRow, DbError> {
         unmatched: r.get(22)?,
         received_at: r.get(23)?,
     })
+}
+
+/// Keys per `IN (…)` lookup: a fixed count (the last key repeated to fill it), so each
+/// lookup is one prepared statement.
+const IN_KEYS: usize = 100;
+
+/// `$first, $first+1, …` for `n` parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Runs `sql` (with `{keys}` where the `IN` list goes, after `$1` = `tenant` when given)
+/// over `keys` in chunks of [`IN_KEYS`]; every row of every chunk.
+fn query_in(tx: &mut Tx<'_>, sql: &str, tenant: Option<i64>, keys: &[&str]) -> Result<Vec<Row>, DbError> {
+    let first = if tenant.is_some() { 2 } else { 1 };
+    let sql = sql.replace("{keys}", &placeholders(first, IN_KEYS));
+    let mut out = Vec::new();
+    for chunk in keys.chunks(IN_KEYS) {
+        let Some(last) = chunk.last() else { continue };
+        let mut params: Vec<&dyn crossdock_db::Param> = Vec::with_capacity(IN_KEYS + 1);
+        if let Some(t) = &tenant {
+            params.push(t);
+        }
+        for k in chunk {
+            params.push(k);
+        }
+        for _ in chunk.len()..IN_KEYS {
+            params.push(last);
+        }
+        out.extend(tx.query(&sql, &params)?);
+    }
+    Ok(out)
+}
+
+/// The ids of the tenant's stored events with these identities.
+pub fn event_ids_by_identity(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    identities: &[&str],
+) -> Result<std::collections::HashMap<String, String>, DbError> {
+    query_in(
+        tx,
+        "SELECT identity, id FROM tracking_events WHERE tenant_id = $1 AND identity IN ({keys})",
+        Some(tenant),
+        identities,
+    )?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+    .collect()
+}
+
+/// The shipments these numbers answer to in `tenant`.
+pub fn number_owners(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    numbers: &[&str],
+) -> Result<std::collections::HashMap<String, String>, DbError> {
+    query_in(
+        tx,
+        "SELECT number, shipment_id FROM tracking_numbers WHERE tenant_id = $1 AND number IN ({keys})",
+        Some(tenant),
+        numbers,
+    )?
+    .iter()
+    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+    .collect()
+}
+
+/// These parcels (those registered).
+pub fn parcels(tx: &mut Tx<'_>, shipments: &[&str]) -> Result<Vec<ParcelRow>, DbError> {
+    let sql = format!("SELECT {PARCEL_COLUMNS} FROM tracking_parcels WHERE shipment_id IN ({{keys}})");
+    query_in(tx, &sql, None, shipments)?.iter().map(parcel_row).collect()
+}
+
+/// Rows per multi-row insert of events.
+const INSERT_ROWS: usize = 32;
+const EVENT_INSERT_COLUMNS: &str = "id, tenant_id, identity, shipment_id, tracking_number, source, connection, carrier, \
+     time, instant_ms, offset_s, status, sub_status, segment, code, description, country, city, facility, weight_g, \
+     bag, unmatched, received_at";
+const EVENT_INSERT_PARAMS: usize = 23;
+
+fn event_params(e: &EventRow) -> [&dyn crossdock_db::Param; EVENT_INSERT_PARAMS] {
+    [
+        &e.id, &e.tenant, &e.identity, &e.shipment_id, &e.tracking_number, &e.source, &e.connection, &e.carrier,
+        &e.time, &e.instant_ms, &e.offset_s, &e.status, &e.sub_status, &e.segment, &e.code, &e.description,
+        &e.country, &e.city, &e.facility, &e.weight_g, &e.bag, &e.unmatched, &e.received_at,
+    ]
+}
+
+/// Stores events, [`INSERT_ROWS`] per statement; for each, whether it was stored (`false`:
+/// one with its identity was stored meanwhile by another transaction).
+pub fn insert_events(tx: &mut Tx<'_>, events: &[EventRow]) -> Result<Vec<bool>, DbError> {
+    let mut stored = Vec::with_capacity(events.len());
+    let full = events.len() - events.len() % INSERT_ROWS;
+    let values = (0..INSERT_ROWS)
+        .map(|r| format!("({})", placeholders(1 + r * EVENT_INSERT_PARAMS, EVENT_INSERT_PARAMS)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let many = format!(
+        "INSERT INTO tracking_events ({EVENT_INSERT_COLUMNS}) VALUES {values} ON CONFLICT (tenant_id, identity) DO NOTHING"
+    );
+    for chunk in events[..full].chunks(INSERT_ROWS) {
+        let params: Vec<&dyn crossdock_db::Param> = chunk.iter().flat_map(event_params).collect();
+        match tx.dialect() {
+            crossdock_db::Dialect::Postgres => {
+                let sql = format!("{many} RETURNING identity");
+                let got: std::collections::HashSet<String> = tx
+                    .query(&sql, &params)?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect::<Result<_, _>>()?;
+                stored.extend(chunk.iter().map(|e| got.contains(&e.identity)));
+            }
+            crossdock_db::Dialect::Sqlite => {
+                // One writer at a time: what was not found before is stored now.
+                let n = tx.execute(&many, &params)?;
+                if n as usize != chunk.len() {
+                    return Err(DbError::Backend(format!("{n} of {} events stored", chunk.len())));
+                }
+                stored.extend(std::iter::repeat_n(true, chunk.len()));
+            }
+        }
+    }
+    for e in &events[full..] {
+        stored.push(insert_event(tx, e)?);
+    }
+    Ok(stored)
 }
 
 /// Stores an event unless one with its identity exists: `false` for a duplicate.

@@ -177,7 +177,7 @@ impl Rng {
 async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
     migrated(db).await;
     let mut rng = Rng(0x5eed_1234_abcd_0001);
-    let parcels = 40;
+    let parcels = 120;
     for p in 0..parcels {
         let change = shipment(&format!("shp_{p}"), &format!("NUM{p:05}"), &[]);
         db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS)).await.unwrap();
@@ -225,7 +225,7 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
     let origin = Origin { tenant: TENANT, source: Source::Poll, connection: Some("ccn_r".into()), carrier: Some("r".into()) };
     let mut rest = arrivals.as_slice();
     while !rest.is_empty() {
-        let n = (1 + rng.below(25) as usize).min(rest.len());
+        let n = (1 + rng.below(120) as usize).min(rest.len());
         let page = formats::poll_page(json!({"events": &rest[..n], "next_cursor": "c", "has_more": false}).to_string().as_bytes()).unwrap();
         for o in accept(db, origin.clone(), page.events).await {
             assert!(matches!(o, Outcome::Created(_) | Outcome::Duplicate(_)), "{o:?}");
