@@ -283,6 +283,18 @@ async fn a_parcels_life_across_every_source(t: T) {
     assert_eq!(row["lane"], "CN-DE");
     let (s, _) = call(&t.app, "GET", "/v1/reports/performance?from=2026-11-01&to=2026-11-30", &t.acme, "").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // Another tenant's lists are empty: report, connections, webhooks, stuck.
+    let (_, rep) = call(&t.app, "GET", "/v1/reports/performance?from=2026-11-01&to=2026-11-30", &t.other, "").await;
+    assert_eq!(rep["rows"], json!([]), "{rep}");
+    let other_admin = key(&t.rt, "other", vec![Role::Admin, Role::Analyst], None).await;
+    let (_, rep) = call(&t.app, "GET", "/v1/reports/performance?from=2026-11-01&to=2026-11-30", &other_admin, "").await;
+    assert_eq!(rep["rows"], json!([]), "{rep}");
+    let (_, conns) = call(&t.app, "GET", "/v1/carrier-connections", &t.other, "").await;
+    assert_eq!(conns["data"], json!([]), "{conns}");
+    let (_, stuck) = call(&t.app, "GET", "/v1/tracking/stuck?days=0", &t.other, "").await;
+    assert_eq!(stuck["data"], json!([]), "{stuck}");
+    let (s, _) = call(&t.app, "GET", &format!("/v1/shipments/{id}/tracking"), &t.other, "").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _, csv) = send(&t.app, "GET", "/v1/reports/performance?from=2026-11-01&to=2026-11-30&group=lane&format=csv", Some(&t.admin), b"", &[]).await;
     assert_eq!(s, StatusCode::OK);
     assert!(csv.starts_with("lane,parcels,delivered,transit_p50,transit_p90,on_time_rate,"), "{csv}");
