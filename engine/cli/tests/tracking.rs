@@ -146,6 +146,10 @@ async fn a_parcels_life_across_every_source(t: T) {
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _, _) = send(&t.app, "POST", "/v1/hub/scans", None, scans.as_bytes(), &[]).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Over 5 MiB: 413 naming the limit, nothing stored.
+    let huge = format!("{{\"scans\": [], \"pad\": \"{}\"}}", "x".repeat(5 * 1024 * 1024));
+    let (s, r) = call(&t.app, "POST", "/v1/hub/scans", &t.admin, &huge).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{r}");
     let (s, r) = call(&t.app, "POST", "/v1/hub/scans", &t.admin, &scans).await;
     assert_eq!(s, StatusCode::OK, "{r}");
     let results: Vec<&str> = r["results"].as_array().unwrap().iter().map(|x| x["result"].as_str().unwrap()).collect();

@@ -553,7 +553,9 @@ async fn performance(
 }
 
 /// The delivery performance report over a tenant's parcels (a shipper key's customer's
-/// only), read in pages of [`REPORT_PAGE_PARCELS`] parcels with their events.
+/// only). The tenant's events are read once, in storage order and in pages (a sequential
+/// scan, not one index range per parcel), kept compact per parcel, then the parcels are read
+/// in pages and each is handed to the accumulator with its events.
 pub fn performance_rows(
     tx: &mut crossdock_db::Tx<'_>,
     tenant: i64,
@@ -562,14 +564,65 @@ pub fn performance_rows(
     to: report::Date,
     group: Vec<report::Key>,
 ) -> Result<Vec<report::Row>, crossdock_db::DbError> {
+    let mut events: HashMap<String, Vec<Compact>> = HashMap::new();
+    let mut after = 0i64;
+    loop {
+        let rows = tx.query(
+            // `+tenant_id`: no index on it, so both databases walk the table in `seq` order
+            // (SQLite would otherwise take the identity index and sort every page).
+            "SELECT seq, shipment_id, instant_ms, offset_s, status, sub_status, segment, identity FROM tracking_events \
+             WHERE +tenant_id = $1 AND seq > $2 AND shipment_id IS NOT NULL AND status IS NOT NULL ORDER BY seq LIMIT $3",
+            &[&tenant, &after, &REPORT_PAGE_EVENTS],
+        )?;
+        for r in &rows {
+            after = r.get(0)?;
+            let status: String = r.get(4)?;
+            let sub: Option<String> = r.get(5)?;
+            let (Some(status), Some(sub)) = (Status::parse(&status), sub.as_deref().and_then(crate::model::sub_status)) else {
+                continue;
+            };
+            let segment: Option<String> = r.get(6)?;
+            let identity: String = r.get(7)?;
+            events.entry(r.get(1)?).or_default().push(Compact {
+                instant_ms: r.get(2)?,
+                offset_s: i32::try_from(r.get::<i64>(3)?).unwrap_or(0),
+                status,
+                sub_status: sub.sub_status,
+                segment: segment.as_deref().and_then(Segment::parse),
+                identity: identity_bytes(&identity),
+            });
+        }
+        if (rows.len() as i64) < REPORT_PAGE_EVENTS {
+            break;
+        }
+    }
     let mut acc = Accumulator::new(from, to, group);
     let mut after = String::new();
     loop {
-        let page = report_page(tx, tenant, customer, &after, REPORT_PAGE_PARCELS)?;
+        let page = report_parcels(tx, tenant, customer, &after, REPORT_PAGE_PARCELS)?;
         let Some(last) = page.last() else { break };
         after = last.0.clone();
-        for (_, parcel) in &page {
-            acc.add(parcel);
+        for (sid, mut parcel) in page.iter().cloned() {
+            let mut list = events.remove(&sid).unwrap_or_default();
+            list.sort_by(|a, b| {
+                a.instant_ms
+                    .cmp(&b.instant_ms)
+                    .then(a.status.rank().cmp(&b.status.rank()))
+                    .then_with(|| a.sub_status.as_bytes().cmp(b.sub_status.as_bytes()))
+                    .then_with(|| a.identity.cmp(&b.identity))
+            });
+            let segments = resolve_segments(&list.iter().map(|e| e.segment).collect::<Vec<_>>());
+            parcel.events = list
+                .iter()
+                .zip(segments)
+                .map(|(e, seg)| ReportEvent {
+                    instant_ms: e.instant_ms,
+                    offset_s: e.offset_s,
+                    status: e.status.as_str().to_owned(),
+                    segment: seg.as_str().to_owned(),
+                })
+                .collect();
+            acc.add(&parcel);
         }
         if (page.len() as i64) < REPORT_PAGE_PARCELS {
             break;
@@ -578,8 +631,33 @@ pub fn performance_rows(
     Ok(acc.finish())
 }
 
-/// A page of the tenant's parcels (by shipment id) with their events, for the report.
-fn report_page(
+/// Events per page of the report's scan.
+const REPORT_PAGE_EVENTS: i64 = 20_000;
+
+/// An event as the report needs it.
+struct Compact {
+    instant_ms: i64,
+    offset_s: i32,
+    status: Status,
+    sub_status: &'static str,
+    segment: Option<Segment>,
+    /// The identity hash's bytes: they order as its hex text does.
+    identity: [u8; 16],
+}
+
+fn identity_bytes(hex: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (i, pair) in hex.as_bytes().chunks(2).take(16).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+        if let [hi, lo] = pair {
+            out[i] = digit(*hi) << 4 | digit(*lo);
+        }
+    }
+    out
+}
+
+/// A page of the tenant's parcels (by shipment id), without their events.
+fn report_parcels(
     tx: &mut crossdock_db::Tx<'_>,
     tenant: i64,
     customer: Option<&str>,
@@ -592,68 +670,19 @@ fn report_page(
         "SELECT shipment_id, carrier, service, lane, transit_max FROM tracking_parcels \
          WHERE tenant_id = $1 AND shipment_id > $2 AND ($3 IS NULL OR customer = $3) ORDER BY shipment_id LIMIT $4",
     ).to_owned();
-    let parcels = tx.query(&sql, &[&tenant, &after, &customer, &limit])?;
-    let (Some(first), Some(last)) = (parcels.first(), parcels.last()) else {
-        return Ok(Vec::new());
-    };
-    let (first, last): (String, String) = (first.get(0)?, last.get(0)?);
-    let events = tx.query(
-        "SELECT shipment_id, instant_ms, offset_s, status, sub_status, segment, identity FROM tracking_events \
-         WHERE shipment_id >= $1 AND shipment_id <= $2 AND status IS NOT NULL",
-        &[&first, &last],
-    )?;
-    let mut by_parcel: HashMap<String, Vec<EventRow>> = HashMap::new();
-    for r in &events {
-        let sid: String = r.get(0)?;
-        by_parcel.entry(sid.clone()).or_default().push(EventRow {
-            seq: 0,
-            id: String::new(),
-            tenant,
-            identity: r.get(6)?,
-            shipment_id: Some(sid),
-            tracking_number: String::new(),
-            source: String::new(),
-            connection: None,
-            carrier: None,
-            time: String::new(),
-            instant_ms: r.get(1)?,
-            offset_s: r.get(2)?,
-            status: r.get(3)?,
-            sub_status: r.get(4)?,
-            segment: r.get(5)?,
-            code: String::new(),
-            description: None,
-            country: None,
-            city: None,
-            facility: None,
-            weight_g: None,
-            bag: None,
-            unmatched: None,
-            received_at: 0,
-        });
-    }
-    let mut out = Vec::with_capacity(parcels.len());
-    for r in &parcels {
-        let sid: String = r.get(0)?;
-        let events = ordered(by_parcel.remove(&sid).unwrap_or_default());
-        out.push((
-            sid,
-            ReportParcel {
-                carrier: r.get(1)?,
-                service: r.get(2)?,
-                lane: r.get(3)?,
-                transit_max: r.get::<Option<i64>>(4)?.and_then(|m| u32::try_from(m).ok()),
-                events: events
-                    .into_iter()
-                    .map(|(e, seg)| ReportEvent {
-                        instant_ms: e.instant_ms,
-                        offset_s: i32::try_from(e.offset_s).unwrap_or(0),
-                        status: e.status.unwrap_or_default(),
-                        segment: seg.as_str().to_owned(),
-                    })
-                    .collect(),
-            },
-        ));
-    }
-    Ok(out)
+    tx.query(&sql, &[&tenant, &after, &customer, &limit])?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.get(0)?,
+                ReportParcel {
+                    carrier: r.get(1)?,
+                    service: r.get(2)?,
+                    lane: r.get(3)?,
+                    transit_max: r.get::<Option<i64>>(4)?.and_then(|m| u32::try_from(m).ok()),
+                    events: Vec::new(),
+                },
+            ))
+        })
+        .collect()
 }

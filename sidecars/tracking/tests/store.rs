@@ -10,6 +10,7 @@ use crossdock_events::{ShipmentChange, TrackingUpdated, decode};
 use crossdock_tracking::formats::{self, Parsed};
 use crossdock_tracking::ingest::{self, Origin, Outcome};
 use crossdock_tracking::model::{Decider, SUB_STATUSES, Source, Status, derive, parse_time, utc_text};
+use crossdock_tracking::report::{self, Date, Key, ReportEvent, ReportParcel};
 use crossdock_tracking::{MIGRATIONS, register, store};
 use serde_json::json;
 
@@ -160,6 +161,10 @@ async fn unmatched_events_apply_when_their_number_registers(db: &TestDb) {
     assert_eq!(parcel(db, "shp_2").await.sub_status, "DEPARTED");
 }
 
+fn parcels_n() -> usize {
+    120
+}
+
 /// A small deterministic generator (xorshift), so failures replay.
 struct Rng(u64);
 impl Rng {
@@ -177,7 +182,7 @@ impl Rng {
 async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
     migrated(db).await;
     let mut rng = Rng(0x5eed_1234_abcd_0001);
-    let parcels = 120;
+    let parcels = parcels_n();
     for p in 0..parcels {
         let change = shipment(&format!("shp_{p}"), &format!("NUM{p:05}"), &[]);
         db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS)).await.unwrap();
@@ -241,6 +246,40 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
             "parcel {p}"
         );
     }
+    // The performance report equals a direct computation over the same stored events.
+    let direct = {
+        let mut parcels = Vec::new();
+        for p in 0..parcels_n() {
+            let id = format!("shp_{p}");
+            let sid = id.clone();
+            let mut events = db.read(move |tx| store::events_of(tx, &sid)).await.unwrap();
+            events.retain(|e| e.status.is_some());
+            events.sort_by(|a, b| {
+                let rank = |e: &store::EventRow| Status::parse(e.status.as_deref().unwrap()).unwrap() as i64;
+                (a.instant_ms, rank(a), a.sub_status.clone(), a.identity.clone())
+                    .cmp(&(b.instant_ms, rank(b), b.sub_status.clone(), b.identity.clone()))
+            });
+            let mut previous = "first_mile".to_owned();
+            let report_events = events
+                .iter()
+                .map(|e| {
+                    let segment = e.segment.clone().unwrap_or_else(|| previous.clone());
+                    previous = segment.clone();
+                    ReportEvent { instant_ms: e.instant_ms, offset_s: e.offset_s as i32, status: e.status.clone().unwrap(), segment }
+                })
+                .collect();
+            parcels.push(ReportParcel { carrier: "XB Line".into(), service: "XB-EU-TRK".into(), lane: "CN-DE".into(), transit_max: Some(8), events: report_events });
+        }
+        report::compute(&parcels, Date::parse("2026-11-01").unwrap(), Date::parse("2026-11-30").unwrap(), &[Key::Lane, Key::Week])
+    };
+    let served = db
+        .read(|tx| {
+            crossdock_tracking::performance_rows(tx, TENANT, None, Date::parse("2026-11-01").unwrap(), Date::parse("2026-11-30").unwrap(), vec![Key::Lane, Key::Week])
+        })
+        .await
+        .unwrap();
+    assert!(!served.is_empty());
+    assert_eq!(served, direct);
     // Each parcel's changes are counted from 1 without gaps.
     let mut last = std::collections::HashMap::<String, i64>::new();
     for u in updates(db).await {
