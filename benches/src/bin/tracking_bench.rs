@@ -76,16 +76,26 @@ fn shipment(i: usize) -> ShipmentChange {
     }
 }
 
-async fn open(backend: &str) -> (Db, Option<crossdock_db::testing::PgSchema>, Option<tempfile::TempDir>) {
+async fn open(
+    backend: &str,
+) -> (
+    Db,
+    Option<crossdock_db::testing::PgSchema>,
+    Option<tempfile::TempDir>,
+) {
     match backend {
         "postgres" => {
             let schema = crossdock_db::testing::PgSchema::create().expect("PostgreSQL");
-            let db = Db::open(&schema.url(), &std::env::temp_dir(), &DbOptions::default()).await.expect("opens");
+            let db = Db::open(&schema.url(), &std::env::temp_dir(), &DbOptions::default())
+                .await
+                .expect("opens");
             (db, Some(schema), None)
         }
         _ => {
             let dir = tempfile::tempdir().expect("a temporary directory");
-            let db = Db::open("", dir.path(), &DbOptions::default()).await.expect("opens");
+            let db = Db::open("", dir.path(), &DbOptions::default())
+                .await
+                .expect("opens");
             (db, None, Some(dir))
         }
     }
@@ -99,7 +109,10 @@ fn events_for(parcels: usize, distinct: usize, rng: &mut Rng) -> Vec<Incoming> {
         let sub = SUB_STATUSES[rng.below(SUB_STATUSES.len() as u64) as usize];
         let ms = base + (k / parcels) as i64 * 7_200_000 + rng.below(86_400) as i64 * 1000;
         let offset = [0i32, 8 * 3600, -5 * 3600][rng.below(3) as usize];
-        let at = crossdock_tracking::model::EventTime { instant_ms: ms, offset_s: offset };
+        let at = crossdock_tracking::model::EventTime {
+            instant_ms: ms,
+            offset_s: offset,
+        };
         out.push(Incoming {
             source: Source::Poll,
             identity: format!("ev{k}"),
@@ -151,7 +164,10 @@ async fn ingest_bench(args: &[String]) {
         .await
         .unwrap();
     }
-    eprintln!("registered {parcels} parcels in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "registered {parcels} parcels in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let mut rng = Rng(0x7ac4_1234_5678_9abd);
     let distinct = events - events / 10;
     let set = events_for(parcels, distinct, &mut rng);
@@ -162,17 +178,29 @@ async fn ingest_bench(args: &[String]) {
     for i in (1..arrivals.len()).rev() {
         arrivals.swap(i, rng.below(i as u64 + 1) as usize);
     }
-    let origin = Origin { tenant: TENANT, source: Source::Poll, connection: Some("ccn_bench".into()), carrier: Some("bench".into()) };
+    let origin = Origin {
+        tenant: TENANT,
+        source: Source::Poll,
+        connection: Some("ccn_bench".into()),
+        carrier: Some("bench".into()),
+    };
     let t = Instant::now();
     let (mut created, mut duplicate) = (0usize, 0usize);
     let mut batch_ms = Vec::new();
     for chunk in arrivals.chunks(batch) {
         let items: Vec<Parsed> = chunk.iter().cloned().map(Parsed::Event).collect();
-        let ids: Vec<String> = (0..items.len()).map(|_| crossdock_http::new_id("evt").unwrap()).collect();
+        let ids: Vec<String> = (0..items.len())
+            .map(|_| crossdock_http::new_id("evt").unwrap())
+            .collect();
         let origin = origin.clone();
         let b = Instant::now();
-        let script = move |tx: &mut Tx<'_>| ingest::ingest(tx, &origin, &items, &ids, 1_796_000_000_000);
-        let out = if bulk { db.write_bulk(script).await.unwrap() } else { db.write(script).await.unwrap() };
+        let script =
+            move |tx: &mut Tx<'_>| ingest::ingest(tx, &origin, &items, &ids, 1_796_000_000_000);
+        let out = if bulk {
+            db.write_bulk(script).await.unwrap()
+        } else {
+            db.write(script).await.unwrap()
+        };
         batch_ms.push(b.elapsed().as_secs_f64() * 1000.0);
         for o in out {
             match o {
@@ -194,33 +222,63 @@ async fn ingest_bench(args: &[String]) {
     let mut sets: HashMap<String, Vec<Decider>> = HashMap::new();
     for e in &set {
         let m = e.mapped.unwrap();
-        sets.entry(e.tracking_number.clone()).or_default().push(Decider {
-            instant_ms: e.at.instant_ms,
-            status: m.status,
-            sub_status: m.sub_status.to_owned(),
-            identity: String::new(),
-        });
+        sets.entry(e.tracking_number.clone())
+            .or_default()
+            .push(Decider {
+                instant_ms: e.at.instant_ms,
+                status: m.status,
+                sub_status: m.sub_status.to_owned(),
+                identity: String::new(),
+            });
     }
     let mut wrong = 0;
     for i in 0..parcels {
         let id = format!("shp_{i:08}");
-        let row = db.read(move |tx| store::parcel(tx, &id)).await.unwrap().unwrap();
-        let want = derive(sets.get(&format!("CD{i:011}")).map_or(&[][..], Vec::as_slice));
-        if (Status::parse(&row.status), row.sub_status.as_str(), row.status_ms) != (Some(want.status), want.sub_status.as_str(), want.status_time_ms) {
+        let row = db
+            .read(move |tx| store::parcel(tx, &id))
+            .await
+            .unwrap()
+            .unwrap();
+        let want = derive(
+            sets.get(&format!("CD{i:011}"))
+                .map_or(&[][..], Vec::as_slice),
+        );
+        if (
+            Status::parse(&row.status),
+            row.sub_status.as_str(),
+            row.status_ms,
+        ) != (
+            Some(want.status),
+            want.sub_status.as_str(),
+            want.status_time_ms,
+        ) {
             wrong += 1;
         }
     }
-    println!("final statuses equal to the sorted replay's: {} of {parcels}", parcels - wrong);
+    println!(
+        "final statuses equal to the sorted replay's: {} of {parcels}",
+        parcels - wrong
+    );
     assert_eq!(wrong, 0);
     let t = Instant::now();
     let rows = db
         .read(|tx| {
-            crossdock_tracking::performance_rows(tx, TENANT, None, Date::parse("2026-11-01").unwrap(), Date::parse("2026-12-31").unwrap(),
-                vec![Key::Carrier, Key::Service, Key::Lane, Key::Week])
+            crossdock_tracking::performance_rows(
+                tx,
+                TENANT,
+                None,
+                Date::parse("2026-11-01").unwrap(),
+                Date::parse("2026-12-31").unwrap(),
+                vec![Key::Carrier, Key::Service, Key::Lane, Key::Week],
+            )
         })
         .await
         .unwrap();
-    println!("performance report over the replay ({} rows): {:.2} s", rows.len(), t.elapsed().as_secs_f64());
+    println!(
+        "performance report over the replay ({} rows): {:.2} s",
+        rows.len(),
+        t.elapsed().as_secs_f64()
+    );
     db.close().await;
 }
 
@@ -239,7 +297,13 @@ async fn webhooks_bench(args: &[String]) {
         let a = a2.clone();
         async move {
             let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            a.lock().unwrap().push((v["data"]["tracking_number"].as_str().unwrap_or("").to_owned(), Instant::now()));
+            a.lock().unwrap().push((
+                v["data"]["tracking_number"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+                Instant::now(),
+            ));
             "ok"
         }
     });
@@ -256,8 +320,20 @@ async fn webhooks_bench(args: &[String]) {
             crossdock_db::unix_now_s()
         }
     }
-    let tracking = Arc::new(crossdock_tracking::Tracking::new(db.clone(), Arc::new(Clock), config));
-    let mut relay = Relay::new(db.clone(), RelayOptions { poll: Duration::from_millis(100), ..RelayOptions::default() }).await.unwrap();
+    let tracking = Arc::new(crossdock_tracking::Tracking::new(
+        db.clone(),
+        Arc::new(Clock),
+        config,
+    ));
+    let mut relay = Relay::new(
+        db.clone(),
+        RelayOptions {
+            poll: Duration::from_millis(100),
+            ..RelayOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     for s in tracking.component().subscriptions {
         relay.subscribe(s);
     }
@@ -285,7 +361,12 @@ async fn webhooks_bench(args: &[String]) {
         .await
         .unwrap();
     }
-    let origin = Origin { tenant: TENANT, source: Source::Hub, connection: None, carrier: None };
+    let origin = Origin {
+        tenant: TENANT,
+        source: Source::Hub,
+        connection: None,
+        carrier: None,
+    };
     let mut committed: HashMap<String, Instant> = HashMap::new();
     let start = Instant::now();
     for (k, chunk) in (0..events).collect::<Vec<_>>().chunks(batch).enumerate() {
@@ -300,10 +381,14 @@ async fn webhooks_bench(args: &[String]) {
                 crossdock_tracking::formats::hub_scans(body.to_string().as_bytes()).unwrap().remove(0)
             })
             .collect();
-        let ids: Vec<String> = (0..items.len()).map(|_| crossdock_http::new_id("evt").unwrap()).collect();
+        let ids: Vec<String> = (0..items.len())
+            .map(|_| crossdock_http::new_id("evt").unwrap())
+            .collect();
         let origin = origin.clone();
         let now_ms = crossdock_db::unix_now_ms();
-        db.write(move |tx| ingest::ingest(tx, &origin, &items, &ids, now_ms)).await.unwrap();
+        db.write(move |tx| ingest::ingest(tx, &origin, &items, &ids, now_ms))
+            .await
+            .unwrap();
         let at = Instant::now();
         for i in chunk {
             committed.insert(format!("CD{i:011}"), at);
@@ -315,7 +400,10 @@ async fn webhooks_bench(args: &[String]) {
     }
     let arrivals = arrivals.lock().unwrap().clone();
     let last = arrivals.iter().map(|a| a.1).max().unwrap();
-    let mut lat: Vec<f64> = arrivals.iter().map(|(n, at)| at.duration_since(committed[n]).as_secs_f64() * 1000.0).collect();
+    let mut lat: Vec<f64> = arrivals
+        .iter()
+        .map(|(n, at)| at.duration_since(committed[n]).as_secs_f64() * 1000.0)
+        .collect();
     lat.sort_by(|a, b| a.total_cmp(b));
     println!(
         "webhooks: {} of {events} delivered, {:.0} deliveries/s; ingest commit → delivery p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",

@@ -143,7 +143,9 @@ fn list_setting(key: &str, value: &toml::Value) -> Result<Vec<String>, String> {
             .map(|v| match v {
                 toml::Value::String(s) => Ok(s.trim().to_owned()),
                 toml::Value::Integer(n) => Ok(n.to_string()),
-                _ => Err(format!("{key}: every item must be a string or a whole number")),
+                _ => Err(format!(
+                    "{key}: every item must be a string or a whole number"
+                )),
             })
             .collect(),
         _ => Err(format!("{key} must be a list")),

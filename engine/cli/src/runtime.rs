@@ -15,9 +15,9 @@ use crossdock_db::{Db, DbOptions};
 use crossdock_http::{Clock, Component, Edge, RateLimiter, TenantId};
 use crossdock_identity::Identity;
 use crossdock_labels::Labels;
-use crossdock_tracking::Tracking;
 use crossdock_orders::{Orders, OrdersConfig};
 use crossdock_rating::Rating;
+use crossdock_tracking::Tracking;
 use std::sync::Arc;
 
 /// A started runtime.

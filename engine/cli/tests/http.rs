@@ -1366,8 +1366,8 @@ async fn openapi_describes_exactly_the_routes_of_the_readme() {
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
             served.insert(format!("{} {path}", method.to_uppercase()));
-            let public =
-                ["/healthz", "/readyz", "/openapi.json", "/track/{number}"].contains(&path.as_str());
+            let public = ["/healthz", "/readyz", "/openapi.json", "/track/{number}"]
+                .contains(&path.as_str());
             let responses = op["responses"].as_object().expect("responses");
             if !public {
                 assert!(

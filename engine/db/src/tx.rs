@@ -330,7 +330,12 @@ impl<'a> Tx<'a> {
     /// added, on SQLite the row's rowid is read back, so `id` must be the table's
     /// `INTEGER PRIMARY KEY` there. (SQLite re-prepares a cached statement with `RETURNING`
     /// on every run; a plain `INSERT` stays prepared.)
-    pub fn insert_id(&mut self, sql: &str, id: &str, params: &[&dyn Param]) -> Result<Option<i64>, DbError> {
+    pub fn insert_id(
+        &mut self,
+        sql: &str,
+        id: &str,
+        params: &[&dyn Param],
+    ) -> Result<Option<i64>, DbError> {
         match &mut self.inner {
             Inner::Sqlite(_) => {
                 let changed = self.execute(sql, params)?;

@@ -451,7 +451,14 @@ async fn many_events_are_written_in_order_with_their_handlers(db: &TestDb) {
     db.write(move |tx| {
         let emits: Vec<Emit<'_>> = payloads
             .iter()
-            .map(|p| Emit { component: "widgets", tenant: 1, topic: "widget.many", version: 1, payload: p, at: 1 })
+            .map(|p| Emit {
+                component: "widgets",
+                tenant: 1,
+                topic: "widget.many",
+                version: 1,
+                payload: p,
+                at: 1,
+            })
             .collect();
         tx.emit_many(&emits)?;
         emit(tx, "widget.after", "{}")

@@ -39,10 +39,18 @@ pub fn emit<E: Event>(tx: &mut Tx<'_>, tenant: i64, at: i64, event: &E) -> Resul
 }
 
 /// Writes several events of type `E` of one tenant in `tx`, many per statement.
-pub fn emit_all<E: Event>(tx: &mut Tx<'_>, tenant: i64, at: i64, events: &[E]) -> Result<(), DbError> {
+pub fn emit_all<E: Event>(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    at: i64,
+    events: &[E],
+) -> Result<(), DbError> {
     let payloads = events
         .iter()
-        .map(|e| serde_json::to_string(e).map_err(|err| DbError::Backend(format!("event {}: {err}", E::TOPIC))))
+        .map(|e| {
+            serde_json::to_string(e)
+                .map_err(|err| DbError::Backend(format!("event {}: {err}", E::TOPIC)))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let emits: Vec<Emit<'_>> = payloads
         .iter()

@@ -20,8 +20,8 @@ pub mod idempotency;
 pub mod list;
 pub mod observe;
 mod principal;
-pub mod seams;
 pub mod sealing;
+pub mod seams;
 
 pub use error::{ApiError, ErrorBody, INTERNAL_MESSAGE, Problem, json};
 pub use list::{ListParams, Page, PageRequest, encode_cursor};

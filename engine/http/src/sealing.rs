@@ -80,7 +80,13 @@ impl Sealer {
         getrandom::fill(&mut nonce).map_err(|e| format!("no randomness for a nonce: {e}"))?;
         let sealed = self
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: place.as_bytes() })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: place.as_bytes(),
+                },
+            )
             .map_err(|_| "sealing failed".to_owned())?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -100,7 +106,13 @@ impl Sealer {
         let (nonce, body) = bytes.split_at(NONCE_BYTES);
         let plain = self
             .cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: place.as_bytes() })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: place.as_bytes(),
+                },
+            )
             .ok()?;
         String::from_utf8(plain).ok()
     }
@@ -133,15 +145,33 @@ mod tests {
         let s = Sealer::new([7u8; 32]);
         let sealed = s.seal("tracking_webhooks.secret", "whsec_abc").unwrap();
         assert!(sealed.starts_with(PREFIX) && !sealed.contains("whsec_abc"));
-        assert_ne!(sealed, s.seal("tracking_webhooks.secret", "whsec_abc").unwrap(), "fresh nonces");
-        assert_eq!(s.open("tracking_webhooks.secret", &sealed).as_deref(), Some("whsec_abc"));
-        assert_eq!(s.open("tracking_connections.token", &sealed), None, "another column");
-        assert_eq!(Sealer::new([8u8; 32]).open("tracking_webhooks.secret", &sealed), None, "another key");
+        assert_ne!(
+            sealed,
+            s.seal("tracking_webhooks.secret", "whsec_abc").unwrap(),
+            "fresh nonces"
+        );
+        assert_eq!(
+            s.open("tracking_webhooks.secret", &sealed).as_deref(),
+            Some("whsec_abc")
+        );
+        assert_eq!(
+            s.open("tracking_connections.token", &sealed),
+            None,
+            "another column"
+        );
+        assert_eq!(
+            Sealer::new([8u8; 32]).open("tracking_webhooks.secret", &sealed),
+            None,
+            "another key"
+        );
         let mut altered = sealed.clone();
         altered.pop();
         altered.push('A');
         assert_eq!(s.open("tracking_webhooks.secret", &altered), None);
-        assert_eq!(s.open("x", "plain-from-before").as_deref(), Some("plain-from-before"));
+        assert_eq!(
+            s.open("x", "plain-from-before").as_deref(),
+            Some("plain-from-before")
+        );
     }
 
     #[test]
@@ -155,7 +185,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join(KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(Sealer::from_base64("c2hvcnQ=").is_err());

@@ -100,8 +100,16 @@ fn on_tracking(tx: &mut Tx<'_>, message: &Message) -> Result<(), DbError> {
     let now = message.created_at;
     doc["status"] = json!(to.as_str());
     doc["updated_at"] = json!(rfc3339(now));
-    store::update_shipment(tx, row.tenant, &row.id, to.as_str(), row.live, &doc.to_string(), now)
-        .map_err(|e| DbError::Backend(e.to_string()))
+    store::update_shipment(
+        tx,
+        row.tenant,
+        &row.id,
+        to.as_str(),
+        row.live,
+        &doc.to_string(),
+        now,
+    )
+    .map_err(|e| DbError::Backend(e.to_string()))
 }
 
 #[cfg(test)]

@@ -776,11 +776,13 @@ pub(crate) fn reweigh(
     if doc["measured_weight_g"].as_i64() == Some(weight_g) {
         return Ok(());
     }
-    let order = store::order_by_id(tx, tenant, &row.order_id)?.ok_or(OrdersError::NotFound("order"))?;
+    let order =
+        store::order_by_id(tx, tenant, &row.order_id)?.ok_or(OrdersError::NotFound("order"))?;
     let value: Value = serde_json::from_str(&order.input)
         .map_err(|e| OrdersError::Failed(format!("order {}: stored input: {e}", order.id)))?;
-    let (mut input, _) = parse::order(&value)
-        .map_err(|_| OrdersError::Failed(format!("order {}: stored input no longer reads", order.id)))?;
+    let (mut input, _) = parse::order(&value).map_err(|_| {
+        OrdersError::Failed(format!("order {}: stored input no longer reads", order.id))
+    })?;
     input.parcel.weight_g = u32::try_from(weight_g).ok();
     let date = doc["ship_date"].as_str().unwrap_or_default().to_owned();
     let service = doc["service"].as_str().unwrap_or_default().to_owned();
@@ -811,7 +813,9 @@ pub(crate) fn reweigh(
     doc["updated_at"] = json!(rfc3339(now));
     let Some(option) = option else {
         let why = match priced {
-            Priced::NoBook => format!("the rate book {book} that priced it is not loaded in this process"),
+            Priced::NoBook => {
+                format!("the rate book {book} that priced it is not loaded in this process")
+            }
             _ => format!("{service} cannot carry the measured {weight_g} g"),
         };
         let problems = doc["problems"].as_array_mut();
@@ -820,11 +824,27 @@ pub(crate) fn reweigh(
             Some(list) => list.push(problem),
             None => doc["problems"] = json!([problem]),
         }
-        store::update_shipment(tx, row.tenant, &row.id, &row.status, row.live, &doc.to_string(), now)?;
+        store::update_shipment(
+            tx,
+            row.tenant,
+            &row.id,
+            &row.status,
+            row.live,
+            &doc.to_string(),
+            now,
+        )?;
         return Ok(());
     };
     if option["chargeable_weight_g"] == doc["chargeable_weight_g"] {
-        store::update_shipment(tx, row.tenant, &row.id, &row.status, row.live, &doc.to_string(), now)?;
+        store::update_shipment(
+            tx,
+            row.tenant,
+            &row.id,
+            &row.status,
+            row.live,
+            &doc.to_string(),
+            now,
+        )?;
         return Ok(());
     }
     let currency = answer
@@ -832,20 +852,39 @@ pub(crate) fn reweigh(
         .and_then(|a| a["currency"].as_str())
         .unwrap_or_default()
         .to_owned();
-    let keys = ["sell", "cost", "lines", "landed_cost", "chargeable_weight_g"];
-    let previous: Map<String, Value> = keys.iter().map(|k| ((*k).to_owned(), doc[*k].clone())).collect();
+    let keys = [
+        "sell",
+        "cost",
+        "lines",
+        "landed_cost",
+        "chargeable_weight_g",
+    ];
+    let previous: Map<String, Value> = keys
+        .iter()
+        .map(|k| ((*k).to_owned(), doc[*k].clone()))
+        .collect();
     doc["sell"] = money(&option["sell"], &currency);
     doc["cost"] = money(&option["cost"], &currency);
-    doc["lines"] = json!(option["lines"]
-        .as_array()
-        .map(|ls| ls
-            .iter()
-            .map(|l| json!({"code": l["code"], "amount": l["amount"], "currency": currency}))
-            .collect::<Vec<_>>())
-        .unwrap_or_default());
+    doc["lines"] = json!(
+        option["lines"]
+            .as_array()
+            .map(|ls| ls
+                .iter()
+                .map(|l| json!({"code": l["code"], "amount": l["amount"], "currency": currency}))
+                .collect::<Vec<_>>())
+            .unwrap_or_default()
+    );
     doc["landed_cost"] = option.get("landed_cost").cloned().unwrap_or(Value::Null);
     doc["chargeable_weight_g"] = option["chargeable_weight_g"].clone();
-    store::update_shipment(tx, row.tenant, &row.id, &row.status, row.live, &doc.to_string(), now)?;
+    store::update_shipment(
+        tx,
+        row.tenant,
+        &row.id,
+        &row.status,
+        row.live,
+        &doc.to_string(),
+        now,
+    )?;
     let event_id = new_id("evt")?;
     let previous = Value::Object(previous);
     let change = ShipmentChange {
@@ -857,9 +896,10 @@ pub(crate) fn reweigh(
     };
     let payload = serde_json::to_string(&ShipmentRepriced(change))
         .map_err(|e| OrdersError::Failed(format!("shipment.repriced: {e}")))?;
-    let public = json!({"id": event_id, "type": ShipmentRepriced::TOPIC, "created_at": rfc3339(now),
+    let public =
+        json!({"id": event_id, "type": ShipmentRepriced::TOPIC, "created_at": rfc3339(now),
         "subject": row.id, "data": {"shipment": doc, "previous": previous}})
-    .to_string();
+        .to_string();
     write_event::<ShipmentRepriced>(tx, &row, &event_id, now, &Rendered { public, payload })
 }
 

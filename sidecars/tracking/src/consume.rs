@@ -74,7 +74,12 @@ pub fn parcel_of(tenant: i64, change: &ShipmentChange, registered_ms: i64) -> Op
 }
 
 /// Registers the shipment's parcel and each issued number, then applies what waited.
-pub fn register(tx: &mut Tx<'_>, tenant: i64, change: &ShipmentChange, now_ms: i64) -> Result<(), DbError> {
+pub fn register(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    change: &ShipmentChange,
+    now_ms: i64,
+) -> Result<(), DbError> {
     let Some(parcel) = parcel_of(tenant, change, now_ms) else {
         tracing::warn!("a shipment event without an id or tracking number: skipped");
         return Ok(());
@@ -82,7 +87,10 @@ pub fn register(tx: &mut Tx<'_>, tenant: i64, change: &ShipmentChange, now_ms: i
     store::insert_parcel(tx, &parcel)?;
     let mut numbers: Vec<String> = vec![parcel.tracking_number.clone()];
     if let Some(segments) = change.shipment["segments"].as_array() {
-        for n in segments.iter().filter_map(|s| s["tracking_number"].as_str()) {
+        for n in segments
+            .iter()
+            .filter_map(|s| s["tracking_number"].as_str())
+        {
             if !numbers.iter().any(|have| have == n) {
                 numbers.push(n.to_owned());
             }

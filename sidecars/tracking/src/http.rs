@@ -45,7 +45,11 @@ pub(crate) const VIEW_ROLES: [Role; 3] = [Role::Shipper, Role::Operator, Role::A
 const OPERATOR_ROLES: [Role; 2] = [Role::Operator, Role::Admin];
 const REPORT_ROLES: [Role; 2] = [Role::Analyst, Role::Admin];
 
-pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>, limit: &'static str, max: usize) -> Result<Bytes, ApiError> {
+pub(crate) fn body_bytes(
+    body: Result<Bytes, BytesRejection>,
+    limit: &'static str,
+    max: usize,
+) -> Result<Bytes, ApiError> {
     body.map_err(|e| ApiError::body(e, limit, max))
 }
 
@@ -64,19 +68,31 @@ fn body_error(e: BodyError) -> ApiError {
 }
 
 /// Accepts parsed events for `origin` and answers the contract's results.
-pub(crate) async fn accept(tracking: &Tracking, origin: Origin, items: Vec<Parsed>) -> Result<Response, ApiError> {
+pub(crate) async fn accept(
+    tracking: &Tracking,
+    origin: Origin,
+    items: Vec<Parsed>,
+) -> Result<Response, ApiError> {
     let outcomes = accept_items(tracking, origin, items).await?;
-    Ok(json(StatusCode::OK, &json!({ "results": outcomes.iter().map(outcome_json).collect::<Vec<_>>() })))
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "results": outcomes.iter().map(outcome_json).collect::<Vec<_>>() }),
+    ))
 }
 
-pub(crate) async fn accept_items(tracking: &Tracking, origin: Origin, items: Vec<Parsed>) -> Result<Vec<Outcome>, ApiError> {
+pub(crate) async fn accept_items(
+    tracking: &Tracking,
+    origin: Origin,
+    items: Vec<Parsed>,
+) -> Result<Vec<Outcome>, ApiError> {
     let ids = items
         .iter()
         .map(|_| crossdock_http::new_id("evt"))
         .collect::<Result<Vec<_>, _>>()?;
     let ids_len = ids.len();
     let now_ms = tracking.now_ms();
-    let script = move |tx: &mut crossdock_db::Tx<'_>| ingest::ingest(tx, &origin, &items, &ids, now_ms);
+    let script =
+        move |tx: &mut crossdock_db::Tx<'_>| ingest::ingest(tx, &origin, &items, &ids, now_ms);
     // A large body (a carrier's backlog) is bulk work: on SQLite it runs on the background
     // writer, whose WAL checkpoints happen off its thread, and gives way to quotes.
     if ids_len >= BULK_EVENTS_MIN {
@@ -146,7 +162,8 @@ async fn carrier_events(
         _ => return Err(ApiError::not_found("carrier format")),
     };
     let body = body_bytes(body, "ingest_body_bytes_max", INGEST_BODY_BYTES_MAX)?;
-    let unauthorized = || ApiError::unauthorized("unknown connection, bad signature or stale timestamp");
+    let unauthorized =
+        || ApiError::unauthorized("unknown connection, bad signature or stale timestamp");
     let id = param.connection.ok_or_else(unauthorized)?;
     let connection = {
         let id = id.clone();
@@ -163,7 +180,12 @@ async fn carrier_events(
         .as_deref()
         .and_then(|s| tracking.config.sealer.open(crate::poll::SECRET_PLACE, s))
         .unwrap_or_default();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
     let now = tracking.clock.now_unix();
     let window = tracking.config.replay_window_s;
     let fresh = |ts: Option<i64>| ts.is_some_and(|ts| (now - ts).abs() <= window);
@@ -209,7 +231,11 @@ pub(crate) fn ordered(mut events: Vec<EventRow>) -> Vec<(EventRow, Segment)> {
     events.retain(|e| e.status.is_some());
     let key = |e: &EventRow| Decider {
         instant_ms: e.instant_ms,
-        status: e.status.as_deref().and_then(Status::parse).unwrap_or(Status::InfoReceived),
+        status: e
+            .status
+            .as_deref()
+            .and_then(Status::parse)
+            .unwrap_or(Status::InfoReceived),
         sub_status: e.sub_status.clone().unwrap_or_default(),
         identity: e.identity.clone(),
     };
@@ -244,7 +270,11 @@ fn status_time(p: &ParcelRow) -> Value {
 }
 
 /// The parcel of a shipment for this caller (404 for another tenant's or customer's).
-async fn visible_parcel(tracking: &Tracking, principal: &Principal, id: String) -> Result<ParcelRow, ApiError> {
+async fn visible_parcel(
+    tracking: &Tracking,
+    principal: &Principal,
+    id: String,
+) -> Result<ParcelRow, ApiError> {
     let parcel = tracking.db.read(move |tx| store::parcel(tx, &id)).await?;
     parcel
         .filter(|p| p.tenant == principal.tenant.0 && principal.may_act_for(Some(&p.customer)))
@@ -264,8 +294,14 @@ async fn shipment_tracking(
     principal.require(&VIEW_ROLES)?;
     let parcel = visible_parcel(&tracking, &principal, id).await?;
     let sid = parcel.shipment_id.clone();
-    let events = tracking.db.read(move |tx| store::events_of(tx, &sid)).await?;
-    let events: Vec<Value> = ordered(events).iter().map(|(e, s)| event_json(e, *s)).collect();
+    let events = tracking
+        .db
+        .read(move |tx| store::events_of(tx, &sid))
+        .await?;
+    let events: Vec<Value> = ordered(events)
+        .iter()
+        .map(|(e, s)| event_json(e, *s))
+        .collect();
     Ok(json(
         StatusCode::OK,
         &json!({
@@ -304,11 +340,17 @@ async fn stuck(
     let days = match params.get("days").map(|d| d.parse::<u32>()) {
         Some(Ok(d)) if d <= 3650 => i64::from(d),
         Some(_) => {
-            problems.push(Problem::new("days", "must be a whole number of days from 0 to 3650"));
+            problems.push(Problem::new(
+                "days",
+                "must be a whole number of days from 0 to 3650",
+            ));
             0
         }
         None => {
-            problems.push(Problem::new("days", "required: whole days without an event"));
+            problems.push(Problem::new(
+                "days",
+                "required: whole days without an event",
+            ));
             0
         }
     };
@@ -358,7 +400,10 @@ async fn stuck(
                 "status": p.status, "last_event_time": utc_text(p.activity_ms)})
         })
         .collect();
-    Ok(json(StatusCode::OK, &json!({"data": data, "next_cursor": page.next_cursor, "limit": page.limit, "cursor": page.cursor})))
+    Ok(json(
+        StatusCode::OK,
+        &json!({"data": data, "next_cursor": page.next_cursor, "limit": page.limit, "cursor": page.cursor}),
+    ))
 }
 
 /// Events kept for an unknown number or with an unmapped code (operator, admin).
@@ -375,12 +420,23 @@ async fn unmatched(
     let page = list.check()?;
     let before = match page.after.as_deref() {
         None => None,
-        Some([seq]) => Some(seq.parse::<i64>().map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave"))?),
-        Some(_) => return Err(ApiError::invalid_field("cursor", "is not a cursor this list gave")),
+        Some([seq]) => Some(
+            seq.parse::<i64>()
+                .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave"))?,
+        ),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "is not a cursor this list gave",
+            ));
+        }
     };
     let tenant = principal.tenant.0;
     let limit = page.limit as i64 + 1;
-    let rows = tracking.db.read(move |tx| store::unmatched(tx, tenant, before, limit)).await?;
+    let rows = tracking
+        .db
+        .read(move |tx| store::unmatched(tx, tenant, before, limit))
+        .await?;
     let page = Page::from_overfetch(rows, &page, |e| encode_cursor(&[&e.seq.to_string()]));
     let data: Vec<Value> = page
         .data
@@ -391,7 +447,10 @@ async fn unmatched(
                 "received_at": crossdock_http::rfc3339(e.received_at)})
         })
         .collect();
-    Ok(json(StatusCode::OK, &json!({"data": data, "next_cursor": page.next_cursor, "limit": page.limit, "cursor": page.cursor})))
+    Ok(json(
+        StatusCode::OK,
+        &json!({"data": data, "next_cursor": page.next_cursor, "limit": page.limit, "cursor": page.cursor}),
+    ))
 }
 
 /// The public tracking page (no key): HTML, or JSON with `.json`. Only what the contract
@@ -400,7 +459,10 @@ async fn unmatched(
     params(("number" = String, Path, description = "a tracking number; append .json for JSON")),
     responses((status = 200, description = "tracking_number, status, status_time, destination_country, events (time, status, location.country, location.city)", body = Object),
         (status = 404, body = ErrorBody)))]
-async fn public_page(State(tracking): State<AppState>, Path(number): Path<String>) -> Result<Response, ApiError> {
+async fn public_page(
+    State(tracking): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
     let (number, as_json) = match number.strip_suffix(".json") {
         Some(n) => (n.to_owned(), true),
         None => (number, false),
@@ -481,7 +543,10 @@ fn public_html(view: &Value) -> String {
          <p>Destination: {dest}</p>\n<table>\n<thead><tr><th>Time</th><th>Status</th><th>Place</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</body></html>\n",
         n = s(&view["tracking_number"]),
         st = s(&view["status"]).replace('_', " "),
-        at = view["status_time"].as_str().map(|t| format!(" since {}", escape(t))).unwrap_or_default(),
+        at = view["status_time"]
+            .as_str()
+            .map(|t| format!(" since {}", escape(t)))
+            .unwrap_or_default(),
         dest = s(&view["destination_country"]),
     )
 }
@@ -546,7 +611,8 @@ async fn performance(
     let rows: Vec<String> = rows.iter().map(report::row_json).collect();
     let body = format!(
         "{{\"from\":\"{from}\",\"to\":\"{to}\",\"group\":{},\"rows\":[{}]}}",
-        serde_json::to_string(&group.iter().map(|k| k.as_str()).collect::<Vec<_>>()).unwrap_or_default(),
+        serde_json::to_string(&group.iter().map(|k| k.as_str()).collect::<Vec<_>>())
+            .unwrap_or_default(),
         rows.join(",")
     );
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -578,7 +644,10 @@ pub fn performance_rows(
             after = r.get(0)?;
             let status: String = r.get(4)?;
             let sub: Option<String> = r.get(5)?;
-            let (Some(status), Some(sub)) = (Status::parse(&status), sub.as_deref().and_then(crate::model::sub_status)) else {
+            let (Some(status), Some(sub)) = (
+                Status::parse(&status),
+                sub.as_deref().and_then(crate::model::sub_status),
+            ) else {
                 continue;
             };
             let segment: Option<String> = r.get(6)?;

@@ -113,7 +113,15 @@ pub fn ingest(
                 (Some(_), None) => Some("unknown_tracking_number"),
                 (Some(_), Some(_)) => None,
             };
-            event_row(origin, e, &ids[*i], identity, owner.filter(|_| unmatched.is_none()), unmatched, now_ms)
+            event_row(
+                origin,
+                e,
+                &ids[*i],
+                identity,
+                owner.filter(|_| unmatched.is_none()),
+                unmatched,
+                now_ms,
+            )
         })
         .collect();
     let inserted = store::insert_events(tx, &rows)?;
@@ -134,7 +142,10 @@ pub fn ingest(
         }
     }
     if !late_duplicates.is_empty() {
-        let late: Vec<&str> = late_duplicates.iter().map(|k| rows[*k].identity.as_str()).collect();
+        let late: Vec<&str> = late_duplicates
+            .iter()
+            .map(|k| rows[*k].identity.as_str())
+            .collect();
         let found = store::event_ids_by_identity(tx, tenant, &late)?;
         for k in late_duplicates {
             let (i, _, identity) = &fresh[k];
@@ -188,7 +199,10 @@ fn event_row(
         offset_s: i64::from(e.at.offset_s),
         status: e.mapped.map(|m| m.status.as_str().to_owned()),
         sub_status: e.mapped.map(|m| m.sub_status.to_owned()),
-        segment: e.mapped.and_then(|m| m.segment).map(|s| s.as_str().to_owned()),
+        segment: e
+            .mapped
+            .and_then(|m| m.segment)
+            .map(|s| s.as_str().to_owned()),
         code: e.code.clone(),
         description: e.description.clone(),
         country: e.country.clone(),
@@ -237,7 +251,13 @@ impl Folding {
 
     /// Folds a stored, matched event into its parcel (in memory); a `weigh` emits
     /// `parcel.weighed` at once.
-    pub fn fold(&mut self, tx: &mut Tx<'_>, shipment_id: &str, e: &EventRow, now_ms: i64) -> Result<(), DbError> {
+    pub fn fold(
+        &mut self,
+        tx: &mut Tx<'_>,
+        shipment_id: &str,
+        e: &EventRow,
+        now_ms: i64,
+    ) -> Result<(), DbError> {
         if !self.parcels.contains_key(shipment_id) {
             let Some(p) = store::parcel(tx, shipment_id)? else {
                 return Ok(());
@@ -286,11 +306,15 @@ impl Folding {
     /// Writes every touched parcel (many per statement); each whose status or sub-status
     /// changed counts a change and emits `tracking.updated` (many per statement too).
     pub fn flush(self, tx: &mut Tx<'_>, now_ms: i64) -> Result<(), DbError> {
-        let Folding { mut parcels, order, .. } = self;
+        let Folding {
+            mut parcels, order, ..
+        } = self;
         let mut written: Vec<ParcelRow> = Vec::new();
         let mut updates: Vec<(i64, TrackingUpdated)> = Vec::new();
         for id in order {
-            let Some((before, mut p)) = parcels.remove(&id) else { continue };
+            let Some((before, mut p)) = parcels.remove(&id) else {
+                continue;
+            };
             if p == before || p.status_ms.is_none() || p.decider.is_none() {
                 continue;
             }
@@ -355,7 +379,12 @@ impl Folding {
 }
 
 /// After `number` was registered for `parcel`: the events that waited for it apply.
-pub fn apply_waiting(tx: &mut Tx<'_>, parcel: &ParcelRow, number: &str, now_ms: i64) -> Result<(), DbError> {
+pub fn apply_waiting(
+    tx: &mut Tx<'_>,
+    parcel: &ParcelRow,
+    number: &str,
+    now_ms: i64,
+) -> Result<(), DbError> {
     let mut folding = Folding::default();
     for mut e in store::waiting_for(tx, parcel.tenant, number)? {
         store::match_event(tx, e.seq, &parcel.shipment_id)?;

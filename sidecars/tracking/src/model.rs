@@ -269,8 +269,9 @@ fn aftership(code: &str) -> Option<&'static str> {
         "Exception_010" => "RETURNING",
         "Exception_011" => "RETURNED",
         "Expired_001" => "EXPIRED",
-        "Delivered_001" | "Delivered_002" | "Delivered_003" | "Delivered_004"
-        | "Delivered_005" => "DELIVERED",
+        "Delivered_001" | "Delivered_002" | "Delivered_003" | "Delivered_004" | "Delivered_005" => {
+            "DELIVERED"
+        }
         _ => {
             // "other Exception_0xx": Exception_ and three digits starting with 0.
             let rest = code.strip_prefix("Exception_0")?;
@@ -435,7 +436,15 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if month <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, month, day)
+    (
+        if month <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        month,
+        day,
+    )
 }
 
 /// An event's place in the deciding order: what [`Decider::max`] compares.

@@ -16,8 +16,8 @@ use crate::ingest::{self, Origin};
 use crate::model::Source;
 use crate::webhooks::{check_url, client, literal_refused};
 use crate::{BODY_BYTES_MAX, Tracking};
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
 use bytes::Bytes;
@@ -103,7 +103,9 @@ fn connection_row(r: &Row) -> Result<ConnectionRow, DbError> {
 
 pub fn connection_by_id(tx: &mut Tx<'_>, id: &str) -> Result<Option<ConnectionRow>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM tracking_connections WHERE id = $1");
-    tx.query_opt(&sql, &[&id])?.map(|r| connection_row(&r)).transpose()
+    tx.query_opt(&sql, &[&id])?
+        .map(|r| connection_row(&r))
+        .transpose()
 }
 
 /// What the API shows of a connection: never its secret or token.
@@ -118,7 +120,10 @@ fn connection_json(c: &ConnectionRow) -> Value {
         v["failures"] = json!(c.failures);
         v["last_error"] = json!(c.last_error);
     } else {
-        v["url"] = json!(format!("/v1/carriers/{}/events?connection={}", c.format, c.id));
+        v["url"] = json!(format!(
+            "/v1/carriers/{}/events?connection={}",
+            c.format, c.id
+        ));
     }
     v
 }
@@ -142,24 +147,25 @@ async fn create(
         Err(e) => return Err(ApiError::invalid_field("body", format!("not JSON: {e}"))),
     };
     let mut problems = Vec::new();
-    let mut text = |map: &mut serde_json::Map<String, Value>, key: &str, required: bool| -> Option<String> {
-        match map.remove(key) {
-            Some(Value::String(s)) if !s.is_empty() && s.len() <= SECRET_BYTES_MAX => Some(s),
-            Some(Value::String(_)) => {
-                problems.push(Problem::new(key, format!("1 to {SECRET_BYTES_MAX} bytes")));
-                None
+    let mut text =
+        |map: &mut serde_json::Map<String, Value>, key: &str, required: bool| -> Option<String> {
+            match map.remove(key) {
+                Some(Value::String(s)) if !s.is_empty() && s.len() <= SECRET_BYTES_MAX => Some(s),
+                Some(Value::String(_)) => {
+                    problems.push(Problem::new(key, format!("1 to {SECRET_BYTES_MAX} bytes")));
+                    None
+                }
+                None | Some(Value::Null) if !required => None,
+                None | Some(Value::Null) => {
+                    problems.push(Problem::new(key, "required"));
+                    None
+                }
+                Some(_) => {
+                    problems.push(Problem::new(key, "must be a string"));
+                    None
+                }
             }
-            None | Some(Value::Null) if !required => None,
-            None | Some(Value::Null) => {
-                problems.push(Problem::new(key, "required"));
-                None
-            }
-            Some(_) => {
-                problems.push(Problem::new(key, "must be a string"));
-                None
-            }
-        }
-    };
+        };
     let format = text(&mut map, "format", true);
     let carrier = text(&mut map, "carrier", true);
     let source = format.as_deref().map(Source::parse_format);
@@ -203,10 +209,16 @@ async fn create(
                 && let Some(s) = &row.secret
                 && crate::formats::sign_standard(b"", s, "x", 0).is_none()
             {
-                problems.push(Problem::new("secret", "a whsec_ secret (whsec_ and base64)"));
+                problems.push(Problem::new(
+                    "secret",
+                    "a whsec_ secret (whsec_ and base64)",
+                ));
             }
         }
-        Some(None) => problems.push(Problem::new("format", "17track, aftership, upu-edi or poll")),
+        Some(None) => problems.push(Problem::new(
+            "format",
+            "17track, aftership, upu-edi or poll",
+        )),
         None => {}
     }
     for key in map.keys() {
@@ -216,14 +228,29 @@ async fn create(
         return Err(ApiError::invalid(problems));
     }
     if let Some(url) = &row.base_url
-        && let Err(why) = check_url(url, &tracking.config.allow_cidrs, tracking.config.lookup.as_ref()).await
+        && let Err(why) = check_url(
+            url,
+            &tracking.config.allow_cidrs,
+            tracking.config.lookup.as_ref(),
+        )
+        .await
     {
         return Err(ApiError::unprocessable("address_refused", "base_url", why));
     }
     let mut stored = row.clone();
     let sealer = &tracking.config.sealer;
-    stored.secret = row.secret.as_deref().map(|s| sealer.seal(SECRET_PLACE, s)).transpose().map_err(ApiError::internal)?;
-    stored.token = row.token.as_deref().map(|t| sealer.seal(TOKEN_PLACE, t)).transpose().map_err(ApiError::internal)?;
+    stored.secret = row
+        .secret
+        .as_deref()
+        .map(|s| sealer.seal(SECRET_PLACE, s))
+        .transpose()
+        .map_err(ApiError::internal)?;
+    stored.token = row
+        .token
+        .as_deref()
+        .map(|t| sealer.seal(TOKEN_PLACE, t))
+        .transpose()
+        .map_err(ApiError::internal)?;
     tracking
         .db
         .write(move |tx| {
@@ -241,7 +268,10 @@ async fn create(
 /// The tenant's carrier connections (admin), newest first.
 #[utoipa::path(get, path = "/v1/carrier-connections", tag = "tracking", security(("api_key" = [])),
     responses((status = 200, description = "{data: [connections]}", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-async fn list(State(tracking): State<AppState>, principal: Principal) -> Result<Response, ApiError> {
+async fn list(
+    State(tracking): State<AppState>,
+    principal: Principal,
+) -> Result<Response, ApiError> {
     principal.require(&[Role::Admin])?;
     let tenant = principal.tenant.0;
     let rows = tracking
@@ -251,7 +281,10 @@ async fn list(State(tracking): State<AppState>, principal: Principal) -> Result<
             tx.query(&sql, &[&tenant])?.iter().map(connection_row).collect::<Result<Vec<_>, DbError>>()
         })
         .await?;
-    Ok(json(StatusCode::OK, &json!({"data": rows.iter().map(connection_json).collect::<Vec<_>>(), "next_cursor": null})))
+    Ok(json(
+        StatusCode::OK,
+        &json!({"data": rows.iter().map(connection_json).collect::<Vec<_>>(), "next_cursor": null}),
+    ))
 }
 
 /// When each connection last started a request, for `rate_per_s`.
@@ -259,7 +292,11 @@ type Starts = Arc<Mutex<HashMap<String, std::collections::VecDeque<i64>>>>;
 
 /// Starts a task for every due poll connection, one at a time per connection.
 pub(crate) async fn scheduler(tracking: Arc<Tracking>) {
-    let client = match client(&tracking.config.allow_cidrs, tracking.config.lookup.clone(), tracking.config.timeout) {
+    let client = match client(
+        &tracking.config.allow_cidrs,
+        tracking.config.lookup.clone(),
+        tracking.config.timeout,
+    ) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "poll client could not be built; polling stops");
@@ -279,11 +316,19 @@ pub(crate) async fn scheduler(tracking: Arc<Tracking>) {
                 Vec::new()
             });
         for c in due {
-            let fresh = running.lock().map(|mut r| r.insert(c.id.clone())).unwrap_or(false);
+            let fresh = running
+                .lock()
+                .map(|mut r| r.insert(c.id.clone()))
+                .unwrap_or(false);
             if !fresh {
                 continue;
             }
-            let (tracking, client, running, starts) = (tracking.clone(), client.clone(), running.clone(), starts.clone());
+            let (tracking, client, running, starts) = (
+                tracking.clone(),
+                client.clone(),
+                running.clone(),
+                starts.clone(),
+            );
             tokio::spawn(async move {
                 let id = c.id.clone();
                 run(&tracking, &client, c, &starts).await;
@@ -326,7 +371,9 @@ pub fn backoff_ms(failures: i64) -> i64 {
 
 /// How long to wait before the next request so that at most `rate` start in any second.
 fn rate_wait_ms(starts: &Starts, id: &str, rate: i64, now_ms: i64) -> i64 {
-    let Ok(mut starts) = starts.lock() else { return 0 };
+    let Ok(mut starts) = starts.lock() else {
+        return 0;
+    };
     let q = starts.entry(id.to_owned()).or_default();
     while q.front().is_some_and(|t| *t <= now_ms - 1000) {
         q.pop_front();
@@ -344,7 +391,12 @@ fn note_start(starts: &Starts, id: &str, now_ms: i64) {
 }
 
 /// Polls one connection until it has no more for now, then schedules its next turn.
-async fn run(tracking: &Arc<Tracking>, client: &reqwest::Client, mut c: ConnectionRow, starts: &Starts) {
+async fn run(
+    tracking: &Arc<Tracking>,
+    client: &reqwest::Client,
+    mut c: ConnectionRow,
+    starts: &Starts,
+) {
     let rate = c.rate_per_s.unwrap_or(1);
     loop {
         let wait = rate_wait_ms(starts, &c.id, rate, crossdock_db::unix_now_ms());
@@ -357,7 +409,11 @@ async fn run(tracking: &Arc<Tracking>, client: &reqwest::Client, mut c: Connecti
         let now_ms = crossdock_db::unix_now_ms();
         let (next_ms, failures, error, page) = match outcome {
             Fetched::Page(page) => {
-                let next = if page.has_more { now_ms } else { now_ms + c.interval_s.unwrap_or(60) * 1000 };
+                let next = if page.has_more {
+                    now_ms
+                } else {
+                    now_ms + c.interval_s.unwrap_or(60) * 1000
+                };
                 (next, 0, None, Some(page))
             }
             Fetched::RetryAfter(s) => (now_ms + s * 1000, c.failures, Some("429".to_owned()), None),
@@ -395,19 +451,22 @@ async fn fetch(tracking: &Tracking, client: &reqwest::Client, c: &ConnectionRow)
     if let Some(why) = literal_refused(&base, &tracking.config.allow_cidrs) {
         return Fetched::Failed(format!("address refused: {why}"));
     }
-    let mut url = format!("{}/events?limit={POLL_PAGE_EVENTS}", base.trim_end_matches('/'));
+    let mut url = format!(
+        "{}/events?limit={POLL_PAGE_EVENTS}",
+        base.trim_end_matches('/')
+    );
     if let Some(cursor) = &c.cursor {
         url.push_str("&cursor=");
         url.push_str(&percent_encode(cursor));
     }
-    let Some(token) = c.token.as_deref().and_then(|t| tracking.config.sealer.open(TOKEN_PLACE, t)) else {
+    let Some(token) = c
+        .token
+        .as_deref()
+        .and_then(|t| tracking.config.sealer.open(TOKEN_PLACE, t))
+    else {
         return Fetched::Failed("the stored token does not open with this key".into());
     };
-    let sent = client
-        .get(&url)
-        .bearer_auth(token)
-        .send()
-        .await;
+    let sent = client.get(&url).bearer_auth(token).send().await;
     let response = match sent {
         Ok(r) => r,
         Err(e) if e.is_timeout() => return Fetched::Failed("timeout".into()),
@@ -426,7 +485,10 @@ async fn fetch(tracking: &Tracking, client: &reqwest::Client, c: &ConnectionRow)
     if !(200..300).contains(&status) {
         return Fetched::Failed(format!("HTTP {status}"));
     }
-    if response.content_length().is_some_and(|n| n > POLL_BODY_BYTES_MAX as u64) {
+    if response
+        .content_length()
+        .is_some_and(|n| n > POLL_BODY_BYTES_MAX as u64)
+    {
         return Fetched::Failed("page over 5 MiB".into());
     }
     let body = match response.bytes().await {

@@ -93,7 +93,11 @@ pub struct ParcelStatus<'a> {
     pub final_: bool,
 }
 
-pub fn set_parcel_status(tx: &mut Tx<'_>, shipment_id: &str, s: &ParcelStatus<'_>) -> Result<(), DbError> {
+pub fn set_parcel_status(
+    tx: &mut Tx<'_>,
+    shipment_id: &str,
+    s: &ParcelStatus<'_>,
+) -> Result<(), DbError> {
     let final_ = i64::from(s.final_);
     tx.execute(
         "UPDATE tracking_parcels SET status = $2, sub_status = $3, status_ms = $4, decider = $5, changes = $6, \
@@ -107,7 +111,10 @@ pub fn set_parcel_status(tx: &mut Tx<'_>, shipment_id: &str, s: &ParcelStatus<'_
 const UPDATE_ROWS: usize = 64;
 
 /// [`set_parcel_status`] for many parcels, [`UPDATE_ROWS`] per statement.
-pub fn set_parcel_statuses(tx: &mut Tx<'_>, parcels: &[(String, ParcelStatus<'_>)]) -> Result<(), DbError> {
+pub fn set_parcel_statuses(
+    tx: &mut Tx<'_>,
+    parcels: &[(String, ParcelStatus<'_>)],
+) -> Result<(), DbError> {
     let full = parcels.len() - parcels.len() % UPDATE_ROWS;
     if full > 0 {
         let values = (0..UPDATE_ROWS)
@@ -126,8 +133,14 @@ pub fn set_parcel_statuses(tx: &mut Tx<'_>, parcels: &[(String, ParcelStatus<'_>
              decider = v.column5, changes = v.column6, activity_ms = v.column7, final = v.column8 \
              FROM (VALUES {values}) AS v WHERE tracking_parcels.shipment_id = v.column1"
         );
-        let finals: Vec<i64> = parcels[..full].iter().map(|(_, p)| i64::from(p.final_)).collect();
-        for (chunk, finals) in parcels[..full].chunks(UPDATE_ROWS).zip(finals.chunks(UPDATE_ROWS)) {
+        let finals: Vec<i64> = parcels[..full]
+            .iter()
+            .map(|(_, p)| i64::from(p.final_))
+            .collect();
+        for (chunk, finals) in parcels[..full]
+            .chunks(UPDATE_ROWS)
+            .zip(finals.chunks(UPDATE_ROWS))
+        {
             let params: Vec<&dyn crossdock_db::Param> = chunk
                 .iter()
                 .zip(finals)
@@ -162,7 +175,12 @@ pub fn set_voided(tx: &mut Tx<'_>, shipment_id: &str) -> Result<(), DbError> {
 }
 
 /// Makes `number` answer to `shipment_id` in `tenant`; `false` if it already answers to one.
-pub fn insert_number(tx: &mut Tx<'_>, tenant: i64, number: &str, shipment_id: &str) -> Result<bool, DbError> {
+pub fn insert_number(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    number: &str,
+    shipment_id: &str,
+) -> Result<bool, DbError> {
     let n = tx.execute(
         "INSERT INTO tracking_numbers (tenant_id, number, shipment_id) VALUES ($1, $2, $3) \
          ON CONFLICT (tenant_id, number) DO NOTHING",
@@ -174,7 +192,11 @@ pub fn insert_number(tx: &mut Tx<'_>, tenant: i64, number: &str, shipment_id: &s
 /// The parcel answering to `number` in `tenant`. Two lookups, not a join: SQLite (with
 /// STAT4, as bundled) re-prepares a cached join on every run, which cost more than the
 /// second lookup.
-pub fn parcel_by_number(tx: &mut Tx<'_>, tenant: i64, number: &str) -> Result<Option<ParcelRow>, DbError> {
+pub fn parcel_by_number(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    number: &str,
+) -> Result<Option<ParcelRow>, DbError> {
     match number_owner(tx, tenant, number)? {
         Some(shipment_id) => parcel(tx, &shipment_id),
         None => Ok(None),
@@ -259,12 +281,20 @@ const IN_KEYS: usize = 100;
 
 /// `$first, $first+1, …` for `n` parameters.
 fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Runs `sql` (with `{keys}` where the `IN` list goes, after `$1` = `tenant` when given)
 /// over `keys` in chunks of [`IN_KEYS`]; every row of every chunk.
-fn query_in(tx: &mut Tx<'_>, sql: &str, tenant: Option<i64>, keys: &[&str]) -> Result<Vec<Row>, DbError> {
+fn query_in(
+    tx: &mut Tx<'_>,
+    sql: &str,
+    tenant: Option<i64>,
+    keys: &[&str],
+) -> Result<Vec<Row>, DbError> {
     let first = if tenant.is_some() { 2 } else { 1 };
     let sql = sql.replace("{keys}", &placeholders(first, IN_KEYS));
     let mut out = Vec::new();
@@ -321,8 +351,12 @@ pub fn number_owners(
 
 /// These parcels (those registered).
 pub fn parcels(tx: &mut Tx<'_>, shipments: &[&str]) -> Result<Vec<ParcelRow>, DbError> {
-    let sql = format!("SELECT {PARCEL_COLUMNS} FROM tracking_parcels WHERE shipment_id IN ({{keys}})");
-    query_in(tx, &sql, None, shipments)?.iter().map(parcel_row).collect()
+    let sql =
+        format!("SELECT {PARCEL_COLUMNS} FROM tracking_parcels WHERE shipment_id IN ({{keys}})");
+    query_in(tx, &sql, None, shipments)?
+        .iter()
+        .map(parcel_row)
+        .collect()
 }
 
 /// Rows per multi-row insert of events.
@@ -334,9 +368,29 @@ const EVENT_INSERT_PARAMS: usize = 23;
 
 fn event_params(e: &EventRow) -> [&dyn crossdock_db::Param; EVENT_INSERT_PARAMS] {
     [
-        &e.id, &e.tenant, &e.identity, &e.shipment_id, &e.tracking_number, &e.source, &e.connection, &e.carrier,
-        &e.time, &e.instant_ms, &e.offset_s, &e.status, &e.sub_status, &e.segment, &e.code, &e.description,
-        &e.country, &e.city, &e.facility, &e.weight_g, &e.bag, &e.unmatched, &e.received_at,
+        &e.id,
+        &e.tenant,
+        &e.identity,
+        &e.shipment_id,
+        &e.tracking_number,
+        &e.source,
+        &e.connection,
+        &e.carrier,
+        &e.time,
+        &e.instant_ms,
+        &e.offset_s,
+        &e.status,
+        &e.sub_status,
+        &e.segment,
+        &e.code,
+        &e.description,
+        &e.country,
+        &e.city,
+        &e.facility,
+        &e.weight_g,
+        &e.bag,
+        &e.unmatched,
+        &e.received_at,
     ]
 }
 
@@ -346,7 +400,12 @@ pub fn insert_events(tx: &mut Tx<'_>, events: &[EventRow]) -> Result<Vec<bool>, 
     let mut stored = Vec::with_capacity(events.len());
     let full = events.len() - events.len() % INSERT_ROWS;
     let values = (0..INSERT_ROWS)
-        .map(|r| format!("({})", placeholders(1 + r * EVENT_INSERT_PARAMS, EVENT_INSERT_PARAMS)))
+        .map(|r| {
+            format!(
+                "({})",
+                placeholders(1 + r * EVENT_INSERT_PARAMS, EVENT_INSERT_PARAMS)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let many = format!(
@@ -368,7 +427,10 @@ pub fn insert_events(tx: &mut Tx<'_>, events: &[EventRow]) -> Result<Vec<bool>, 
                 // One writer at a time: what was not found before is stored now.
                 let n = tx.execute(&many, &params)?;
                 if n as usize != chunk.len() {
-                    return Err(DbError::Backend(format!("{n} of {} events stored", chunk.len())));
+                    return Err(DbError::Backend(format!(
+                        "{n} of {} events stored",
+                        chunk.len()
+                    )));
                 }
                 stored.extend(std::iter::repeat_n(true, chunk.len()));
             }
@@ -397,7 +459,11 @@ pub fn insert_event(tx: &mut Tx<'_>, e: &EventRow) -> Result<bool, DbError> {
     Ok(n == 1)
 }
 
-pub fn event_id_by_identity(tx: &mut Tx<'_>, tenant: i64, identity: &str) -> Result<Option<String>, DbError> {
+pub fn event_id_by_identity(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    identity: &str,
+) -> Result<Option<String>, DbError> {
     tx.query_opt(
         "SELECT id FROM tracking_events WHERE tenant_id = $1 AND identity = $2",
         &[&tenant, &identity],
@@ -409,7 +475,10 @@ pub fn event_id_by_identity(tx: &mut Tx<'_>, tenant: i64, identity: &str) -> Res
 /// A parcel's events (any order: callers sort them the contract's way).
 pub fn events_of(tx: &mut Tx<'_>, shipment_id: &str) -> Result<Vec<EventRow>, DbError> {
     let sql = format!("SELECT {EVENT_COLUMNS} FROM tracking_events WHERE shipment_id = $1");
-    tx.query(&sql, &[&shipment_id])?.iter().map(event_row).collect()
+    tx.query(&sql, &[&shipment_id])?
+        .iter()
+        .map(event_row)
+        .collect()
 }
 
 /// Events waiting for `number` to be registered in `tenant`.
@@ -418,7 +487,10 @@ pub fn waiting_for(tx: &mut Tx<'_>, tenant: i64, number: &str) -> Result<Vec<Eve
         "SELECT {EVENT_COLUMNS} FROM tracking_events WHERE tenant_id = $1 AND tracking_number = $2 \
          AND unmatched = 'unknown_tracking_number' ORDER BY seq"
     );
-    tx.query(&sql, &[&tenant, &number])?.iter().map(event_row).collect()
+    tx.query(&sql, &[&tenant, &number])?
+        .iter()
+        .map(event_row)
+        .collect()
 }
 
 /// Attaches a waiting event to its parcel: it leaves the unmatched list.
@@ -431,13 +503,21 @@ pub fn match_event(tx: &mut Tx<'_>, seq: i64, shipment_id: &str) -> Result<(), D
 }
 
 /// The tenant's unmatched events, newest first, before `before_seq`.
-pub fn unmatched(tx: &mut Tx<'_>, tenant: i64, before_seq: Option<i64>, limit: i64) -> Result<Vec<EventRow>, DbError> {
+pub fn unmatched(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EventRow>, DbError> {
     let before = before_seq.unwrap_or(i64::MAX);
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM tracking_events WHERE tenant_id = $1 AND unmatched IS NOT NULL AND seq < $2 \
          ORDER BY seq DESC LIMIT $3"
     );
-    tx.query(&sql, &[&tenant, &before, &limit])?.iter().map(event_row).collect()
+    tx.query(&sql, &[&tenant, &before, &limit])?
+        .iter()
+        .map(event_row)
+        .collect()
 }
 
 /// Filters of `GET /v1/tracking/stuck`.
@@ -471,7 +551,16 @@ pub fn stuck(
     };
     tx.query(
         &sql,
-        &[&tenant, &cutoff_ms, &filter.customer, &filter.lane, &filter.status, &after_ms, &after_id, &limit],
+        &[
+            &tenant,
+            &cutoff_ms,
+            &filter.customer,
+            &filter.lane,
+            &filter.status,
+            &after_ms,
+            &after_id,
+            &limit,
+        ],
     )?
     .iter()
     .map(parcel_row)

@@ -25,7 +25,9 @@ use bytes::Bytes;
 use crossdock_db::outbox::{Handler, Subscription};
 use crossdock_db::{DbError, Row, Tx};
 use crossdock_events::{Event, TrackingUpdated, decode};
-use crossdock_http::{ApiError, ErrorBody, ListParams, Page, Principal, Problem, Role, encode_cursor, json};
+use crossdock_http::{
+    ApiError, ErrorBody, ListParams, Page, Principal, Problem, Role, encode_cursor, json,
+};
 use serde_json::{Value, json};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -76,7 +78,8 @@ pub struct EndpointRow {
     pub created_ms: i64,
 }
 
-const ENDPOINT_COLUMNS: &str = "seq, id, tenant_id, customer, url, events, status, secret, created_ms";
+const ENDPOINT_COLUMNS: &str =
+    "seq, id, tenant_id, customer, url, events, status, secret, created_ms";
 
 fn endpoint_row(r: &Row) -> Result<EndpointRow, DbError> {
     let events: String = r.get(5)?;
@@ -86,7 +89,11 @@ fn endpoint_row(r: &Row) -> Result<EndpointRow, DbError> {
         tenant: r.get(2)?,
         customer: r.get(3)?,
         url: r.get(4)?,
-        events: events.split(',').filter(|e| !e.is_empty()).map(str::to_owned).collect(),
+        events: events
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect(),
         status: r.get(6)?,
         secret: r.get(7)?,
         created_ms: r.get(8)?,
@@ -95,7 +102,9 @@ fn endpoint_row(r: &Row) -> Result<EndpointRow, DbError> {
 
 fn endpoint_by_id(tx: &mut Tx<'_>, id: &str) -> Result<Option<EndpointRow>, DbError> {
     let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM tracking_webhooks WHERE id = $1");
-    tx.query_opt(&sql, &[&id])?.map(|r| endpoint_row(&r)).transpose()
+    tx.query_opt(&sql, &[&id])?
+        .map(|r| endpoint_row(&r))
+        .transpose()
 }
 
 fn endpoint_json(e: &EndpointRow) -> Value {
@@ -108,7 +117,11 @@ pub type Lookup = Arc<dyn Fn(&str) -> Vec<IpAddr> + Send + Sync>;
 
 /// Checks an outbound URL as registration does: http(s), its host resolved, every address
 /// allowed. Sends nothing.
-pub async fn check_url(url: &str, allow: &[Cidr], lookup: Option<&Lookup>) -> Result<address::Target, String> {
+pub async fn check_url(
+    url: &str,
+    allow: &[Cidr],
+    lookup: Option<&Lookup>,
+) -> Result<address::Target, String> {
     if url.len() > URL_BYTES_MAX {
         return Err(format!("longer than {URL_BYTES_MAX} bytes"));
     }
@@ -121,7 +134,11 @@ pub async fn check_url(url: &str, allow: &[Cidr], lookup: Option<&Lookup>) -> Re
         _ => resolve(&target.host, target.port).await?,
     };
     let host = target.host.to_string();
-    address::check_all(&host, &addrs.iter().map(SocketAddr::ip).collect::<Vec<_>>(), allow)?;
+    address::check_all(
+        &host,
+        &addrs.iter().map(SocketAddr::ip).collect::<Vec<_>>(),
+        allow,
+    )?;
     Ok(target)
 }
 
@@ -145,7 +162,9 @@ pub struct CheckedResolver {
 
 impl std::fmt::Debug for CheckedResolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CheckedResolver").field("allow", &self.allow).finish_non_exhaustive()
+        f.debug_struct("CheckedResolver")
+            .field("allow", &self.allow)
+            .finish_non_exhaustive()
     }
 }
 
@@ -156,19 +175,27 @@ impl reqwest::dns::Resolve for CheckedResolver {
         let host = name.as_str().to_owned();
         Box::pin(async move {
             let addrs: Vec<SocketAddr> = match lookup {
-                Some(lookup) => lookup(&host).into_iter().map(|ip| SocketAddr::new(ip, 0)).collect(),
+                Some(lookup) => lookup(&host)
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, 0))
+                    .collect(),
                 None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
             };
             let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
-            address::check_all(&host, &ips, &allow)
-                .map_err(|e| Box::new(std::io::Error::other(e)) as Box<dyn std::error::Error + Send + Sync>)?;
+            address::check_all(&host, &ips, &allow).map_err(|e| {
+                Box::new(std::io::Error::other(e)) as Box<dyn std::error::Error + Send + Sync>
+            })?;
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
     }
 }
 
 /// The outbound HTTP client: checked resolution, no redirects, no proxy, the timeout.
-pub fn client(allow: &[Cidr], lookup: Option<Lookup>, timeout: Duration) -> Result<reqwest::Client, String> {
+pub fn client(
+    allow: &[Cidr],
+    lookup: Option<Lookup>,
+    timeout: Duration,
+) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .dns_resolver(Arc::new(CheckedResolver {
             allow: Arc::new(allow.to_vec()),
@@ -199,10 +226,15 @@ pub fn new_secret() -> Result<String, ApiError> {
     use base64::Engine;
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(format!("no randomness: {e}")))?;
-    Ok(format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+    Ok(format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
 }
 
-fn body_json(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<String, Value>, ApiError> {
+fn body_json(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
     let body = body_bytes(body, "webhooks_body_bytes_max", BODY_BYTES_MAX)?;
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(map)) => Ok(map),
@@ -212,7 +244,11 @@ fn body_json(body: Result<Bytes, BytesRejection>) -> Result<serde_json::Map<Stri
 }
 
 /// The endpoint `id` for this caller (404 for another tenant's or customer's).
-async fn visible(tracking: &Tracking, principal: &Principal, id: String) -> Result<EndpointRow, ApiError> {
+async fn visible(
+    tracking: &Tracking,
+    principal: &Principal,
+    id: String,
+) -> Result<EndpointRow, ApiError> {
     let row = tracking.db.read(move |tx| endpoint_by_id(tx, &id)).await?;
     row.filter(|e| {
         e.tenant == principal.tenant.0
@@ -279,7 +315,9 @@ async fn create(
         (Some(Value::String(c)), None) if !c.is_empty() => Some(c),
         (Some(Value::String(c)), Some(own)) if c == *own => Some(c),
         (Some(Value::String(_)), Some(_)) => {
-            return Err(ApiError::forbidden("this key may register webhooks only for its own customer"));
+            return Err(ApiError::forbidden(
+                "this key may register webhooks only for its own customer",
+            ));
         }
         (Some(_), _) => {
             problems.push(Problem::new("customer", "must be a customer's name"));
@@ -292,7 +330,13 @@ async fn create(
     let Some(url) = url.filter(|_| problems.is_empty()) else {
         return Err(ApiError::invalid(problems));
     };
-    if let Err(why) = check_url(&url, &tracking.config.allow_cidrs, tracking.config.lookup.as_ref()).await {
+    if let Err(why) = check_url(
+        &url,
+        &tracking.config.allow_cidrs,
+        tracking.config.lookup.as_ref(),
+    )
+    .await
+    {
         return Err(ApiError::unprocessable("address_refused", "url", why));
     }
     let endpoint = EndpointRow {
@@ -357,10 +401,21 @@ async fn list(
     let page = list.check()?;
     let before = match page.after.as_deref() {
         None => i64::MAX,
-        Some([seq]) => seq.parse::<i64>().map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave"))?,
-        Some(_) => return Err(ApiError::invalid_field("cursor", "is not a cursor this list gave")),
+        Some([seq]) => seq
+            .parse::<i64>()
+            .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave"))?,
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "is not a cursor this list gave",
+            ));
+        }
     };
-    let (tenant, customer, limit) = (principal.tenant.0, principal.customer.clone(), page.limit as i64 + 1);
+    let (tenant, customer, limit) = (
+        principal.tenant.0,
+        principal.customer.clone(),
+        page.limit as i64 + 1,
+    );
     let rows = tracking
         .db
         .read(move |tx| {
@@ -376,14 +431,21 @@ async fn list(
         })
         .await?;
     let page = Page::from_overfetch(rows, &page, |e| encode_cursor(&[&e.seq.to_string()]));
-    Ok(json(StatusCode::OK, &json!({"data": page.data.iter().map(endpoint_json).collect::<Vec<_>>(),
-        "next_cursor": page.next_cursor, "limit": page.limit, "cursor": page.cursor})))
+    Ok(json(
+        StatusCode::OK,
+        &json!({"data": page.data.iter().map(endpoint_json).collect::<Vec<_>>(),
+        "next_cursor": page.next_cursor, "limit": page.limit, "cursor": page.cursor}),
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", security(("api_key" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "the endpoint", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_one(State(tracking): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn get_one(
+    State(tracking): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     principal.require(&ROLES)?;
     let e = visible(&tracking, &principal, id).await?;
     Ok(json(StatusCode::OK, &endpoint_json(&e)))
@@ -409,7 +471,10 @@ async fn patch(
         None => e.status.clone(),
     };
     if let Some(key) = map.keys().next() {
-        return Err(ApiError::invalid_field(key, "unknown field (only status can change)"));
+        return Err(ApiError::invalid_field(
+            key,
+            "unknown field (only status can change)",
+        ));
     }
     let (id, s, now) = (e.id.clone(), status.clone(), tracking.clock.now_unix());
     tracking
@@ -429,13 +494,20 @@ async fn patch(
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", security(("api_key" = [])),
     params(("id" = String, Path)),
     responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete(State(tracking): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn delete(
+    State(tracking): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     principal.require(&ROLES)?;
     let e = visible(&tracking, &principal, id).await?;
     tracking
         .db
         .write(move |tx| {
-            tx.execute("DELETE FROM tracking_deliveries WHERE endpoint_id = $1", &[&e.id])?;
+            tx.execute(
+                "DELETE FROM tracking_deliveries WHERE endpoint_id = $1",
+                &[&e.id],
+            )?;
             tx.execute("DELETE FROM tracking_webhooks WHERE id = $1", &[&e.id])
         })
         .await?;
@@ -446,7 +518,11 @@ async fn delete(State(tracking): State<AppState>, principal: Principal, Path(id)
 #[utoipa::path(get, path = "/v1/webhooks/{id}/dead-letters", tag = "webhooks", security(("api_key" = [])),
     params(("id" = String, Path)),
     responses((status = 200, description = "{data: [{event_id, type, attempts, last_status, dead_at}]}", body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn dead_letters(State(tracking): State<AppState>, principal: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn dead_letters(
+    State(tracking): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     principal.require(&ROLES)?;
     let e = visible(&tracking, &principal, id).await?;
     let rows = tracking
@@ -470,7 +546,10 @@ async fn dead_letters(State(tracking): State<AppState>, principal: Principal, Pa
             "dead_at": r.get::<Option<i64>>(4)?.map(|ms| crate::model::utc_text(ms - ms.rem_euclid(1000))),
         }));
     }
-    Ok(json(StatusCode::OK, &json!({"data": data, "next_cursor": null})))
+    Ok(json(
+        StatusCode::OK,
+        &json!({"data": data, "next_cursor": null}),
+    ))
 }
 
 /// Sends dead letters again on a fresh schedule: `{"event_ids": […]}` (absent: all).
@@ -499,10 +578,22 @@ async fn replay(
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, v)| v.as_str().map(str::to_owned).ok_or_else(|| ApiError::invalid_field(&format!("event_ids[{i}]"), "must be an event id")))
+                    .map(|(i, v)| {
+                        v.as_str().map(str::to_owned).ok_or_else(|| {
+                            ApiError::invalid_field(
+                                &format!("event_ids[{i}]"),
+                                "must be an event id",
+                            )
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()?,
             ),
-            Some(_) => return Err(ApiError::invalid_field("event_ids", "an array of event ids")),
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "event_ids",
+                    "an array of event ids",
+                ));
+            }
         };
         if let Some(key) = map.keys().next() {
             return Err(ApiError::invalid_field(key, "unknown field"));
@@ -571,12 +662,18 @@ pub(crate) fn fanout(tracking: Arc<Tracking>) -> Subscription {
                  AND created_ms <= $2 AND (customer IS NULL OR customer = $3)"
             );
             let endpoints = tx
-                .query(&sql, &[&message.tenant, &update.created_ms, &update.customer])?
+                .query(
+                    &sql,
+                    &[&message.tenant, &update.created_ms, &update.customer],
+                )?
                 .iter()
                 .map(endpoint_row)
                 .collect::<Result<Vec<_>, _>>()?;
             let mut queued = false;
-            for e in endpoints.iter().filter(|e| e.events.iter().any(|t| t == TrackingUpdated::TOPIC)) {
+            for e in endpoints
+                .iter()
+                .filter(|e| e.events.iter().any(|t| t == TrackingUpdated::TOPIC))
+            {
                 let body = message_body(&update);
                 tx.execute(
                     "INSERT INTO tracking_deliveries (endpoint_id, tenant_id, event_id, type, payload, state, attempts, next_at_ms, created_ms) \
@@ -611,7 +708,11 @@ const RECORD_BATCH_MAX: usize = 512;
 /// The delivery worker: claims due messages while it has room, sends each on its own task,
 /// and hands the outcomes to one recorder that writes them in batches.
 pub(crate) async fn worker(tracking: Arc<Tracking>) {
-    let client = match client(&tracking.config.allow_cidrs, tracking.config.lookup.clone(), tracking.config.timeout) {
+    let client = match client(
+        &tracking.config.allow_cidrs,
+        tracking.config.lookup.clone(),
+        tracking.config.timeout,
+    ) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "webhook client could not be built; deliveries stop");
@@ -722,13 +823,29 @@ async fn start_sends(
         }
     };
     for m in claimed {
-        let Ok(permit) = permits.clone().acquire_owned().await else { return };
-        let (tracking, client, outcomes, endpoints) = (tracking.clone(), client.clone(), outcomes.clone(), endpoints.clone());
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let (tracking, client, outcomes, endpoints) = (
+            tracking.clone(),
+            client.clone(),
+            outcomes.clone(),
+            endpoints.clone(),
+        );
         tokio::spawn(async move {
             let outcome = match endpoints.get(&m.endpoint_id) {
                 None => Attempt::Skipped("endpoint_deleted".into()),
                 Some(e) if e.status != "enabled" => Attempt::Skipped("endpoint_disabled".into()),
-                Some(e) => send(&client, &tracking.config.allow_cidrs, &tracking.config.sealer, e, &m).await,
+                Some(e) => {
+                    send(
+                        &client,
+                        &tracking.config.allow_cidrs,
+                        &tracking.config.sealer,
+                        e,
+                        &m,
+                    )
+                    .await
+                }
             };
             let _ = outcomes.send((m, outcome)).await;
             drop(permit);
@@ -747,7 +864,10 @@ enum Attempt {
 
 /// Writes attempts' outcomes, as many as have arrived (up to [`RECORD_BATCH_MAX`]) per
 /// transaction, then wakes the worker.
-async fn record(tracking: Arc<Tracking>, mut received: tokio::sync::mpsc::Receiver<(Message, Attempt)>) {
+async fn record(
+    tracking: Arc<Tracking>,
+    mut received: tokio::sync::mpsc::Receiver<(Message, Attempt)>,
+) {
     while let Some(first) = received.recv().await {
         let mut batch = vec![first];
         while batch.len() < RECORD_BATCH_MAX {
@@ -775,7 +895,13 @@ async fn record(tracking: Arc<Tracking>, mut received: tokio::sync::mpsc::Receiv
     }
 }
 
-fn record_one(tx: &mut Tx<'_>, m: &Message, outcome: Attempt, delays: &[u64], now_ms: i64) -> Result<(), DbError> {
+fn record_one(
+    tx: &mut Tx<'_>,
+    m: &Message,
+    outcome: Attempt,
+    delays: &[u64],
+    now_ms: i64,
+) -> Result<(), DbError> {
     let attempts = m.attempts + 1;
     match outcome {
         Attempt::Delivered => {
@@ -800,21 +926,23 @@ fn record_one(tx: &mut Tx<'_>, m: &Message, outcome: Attempt, delays: &[u64], no
                 &[&m.seq, &why, &now_ms],
             )?;
         }
-        Attempt::Failed(status) => match delays.get(usize::try_from(m.attempts).unwrap_or(usize::MAX)) {
-            Some(delay) => {
-                let next = now_ms + i64::try_from(*delay).unwrap_or(i64::MAX / 4) * 1000;
-                tx.execute(
+        Attempt::Failed(status) => {
+            match delays.get(usize::try_from(m.attempts).unwrap_or(usize::MAX)) {
+                Some(delay) => {
+                    let next = now_ms + i64::try_from(*delay).unwrap_or(i64::MAX / 4) * 1000;
+                    tx.execute(
                     "UPDATE tracking_deliveries SET attempts = $2, last_status = $3, next_at_ms = $4 WHERE seq = $1",
                     &[&m.seq, &attempts, &status, &next],
                 )?;
-            }
-            None => {
-                tx.execute(
+                }
+                None => {
+                    tx.execute(
                     "UPDATE tracking_deliveries SET state = 'dead', attempts = $2, last_status = $3, dead_at = $4 WHERE seq = $1",
                     &[&m.seq, &attempts, &status, &now_ms],
                 )?;
+                }
             }
-        },
+        }
     }
     Ok(())
 }
@@ -835,7 +963,9 @@ async fn send(
         tracing::error!(endpoint = %e.id, "the endpoint's secret does not open with this key");
         return Attempt::Failed("secret_unreadable".into());
     };
-    let Some(signature) = crate::formats::sign_standard(m.payload.as_bytes(), &secret, &m.event_id, timestamp) else {
+    let Some(signature) =
+        crate::formats::sign_standard(m.payload.as_bytes(), &secret, &m.event_id, timestamp)
+    else {
         return Attempt::Failed("bad_secret".into());
     };
     let sent = client

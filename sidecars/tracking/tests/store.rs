@@ -9,7 +9,9 @@ use crossdock_db::{DbError, Tx};
 use crossdock_events::{ShipmentChange, TrackingUpdated, decode};
 use crossdock_tracking::formats::{self, Parsed};
 use crossdock_tracking::ingest::{self, Origin, Outcome};
-use crossdock_tracking::model::{Decider, SUB_STATUSES, Source, Status, derive, parse_time, utc_text};
+use crossdock_tracking::model::{
+    Decider, SUB_STATUSES, Source, Status, derive, parse_time, utc_text,
+};
 use crossdock_tracking::report::{self, Date, Key, ReportEvent, ReportParcel};
 use crossdock_tracking::{MIGRATIONS, register, store};
 use serde_json::json;
@@ -64,7 +66,9 @@ fn scans(list: &[(&str, &str, &str, &str)]) -> Vec<Parsed> {
 }
 
 async fn accept(db: &TestDb, origin: Origin, items: Vec<Parsed>) -> Vec<Outcome> {
-    let ids: Vec<String> = (0..items.len()).map(|_| crossdock_http::new_id("evt").unwrap()).collect();
+    let ids: Vec<String> = (0..items.len())
+        .map(|_| crossdock_http::new_id("evt").unwrap())
+        .collect();
     db.write(move |tx| ingest::ingest(tx, &origin, &items, &ids, NOW_MS))
         .await
         .expect("ingests")
@@ -72,7 +76,10 @@ async fn accept(db: &TestDb, origin: Origin, items: Vec<Parsed>) -> Vec<Outcome>
 
 async fn parcel(db: &TestDb, id: &str) -> store::ParcelRow {
     let id = id.to_owned();
-    db.read(move |tx| store::parcel(tx, &id)).await.unwrap().expect("registered")
+    db.read(move |tx| store::parcel(tx, &id))
+        .await
+        .unwrap()
+        .expect("registered")
 }
 
 async fn updates(db: &TestDb) -> Vec<TrackingUpdated> {
@@ -87,75 +94,167 @@ async fn updates(db: &TestDb) -> Vec<TrackingUpdated> {
 async fn registers_and_folds_events_into_one_status(db: &TestDb) {
     migrated(db).await;
     let change = shipment("shp_1", "CD00000000018", &["LX001000090CN"]);
-    db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS)).await.unwrap();
+    db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS))
+        .await
+        .unwrap();
     // Registering twice changes nothing.
     let again = shipment("shp_1", "CD00000000018", &["LX001000090CN"]);
-    db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &again, NOW_MS)).await.unwrap();
+    db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &again, NOW_MS))
+        .await
+        .unwrap();
     let p = parcel(db, "shp_1").await;
-    assert_eq!((p.status.as_str(), p.sub_status.as_str(), p.lane.as_str()), ("info_received", "REGISTERED", "CN-DE"));
+    assert_eq!(
+        (p.status.as_str(), p.sub_status.as_str(), p.lane.as_str()),
+        ("info_received", "REGISTERED", "CN-DE")
+    );
 
-    let out = accept(db, hub(), scans(&[
-        ("S1", "CD00000000018", "scan", "2026-11-24T16:15:00+08:00"),
-        ("S2", "LX001000090CN", "weigh", "2026-11-24T16:20:00+08:00"),
-        ("S1", "CD00000000018", "scan", "2026-11-24T16:15:00+08:00"),
-    ])).await;
-    let (Outcome::Created(first), Outcome::Created(_), Outcome::Duplicate(dup)) = (&out[0], &out[1], &out[2]) else {
+    let out = accept(
+        db,
+        hub(),
+        scans(&[
+            ("S1", "CD00000000018", "scan", "2026-11-24T16:15:00+08:00"),
+            ("S2", "LX001000090CN", "weigh", "2026-11-24T16:20:00+08:00"),
+            ("S1", "CD00000000018", "scan", "2026-11-24T16:15:00+08:00"),
+        ]),
+    )
+    .await;
+    let (Outcome::Created(first), Outcome::Created(_), Outcome::Duplicate(dup)) =
+        (&out[0], &out[1], &out[2])
+    else {
         panic!("{out:?}");
     };
     assert_eq!(first, dup, "a duplicate answers the first copy's id");
     let p = parcel(db, "shp_1").await;
-    assert_eq!((p.status.as_str(), p.sub_status.as_str()), ("at_hub", "WEIGHED"));
-    assert_eq!(p.status_ms.map(utc_text).as_deref(), Some("2026-11-24T08:20:00Z"));
+    assert_eq!(
+        (p.status.as_str(), p.sub_status.as_str()),
+        ("at_hub", "WEIGHED")
+    );
+    assert_eq!(
+        p.status_ms.map(utc_text).as_deref(),
+        Some("2026-11-24T08:20:00Z")
+    );
     // The same scans again: all duplicates, nothing changes, nothing is emitted.
     let before = updates(db).await.len();
-    let out = accept(db, hub(), scans(&[("S2", "LX001000090CN", "weigh", "2026-11-24T16:20:00+08:00")])).await;
+    let out = accept(
+        db,
+        hub(),
+        scans(&[("S2", "LX001000090CN", "weigh", "2026-11-24T16:20:00+08:00")]),
+    )
+    .await;
     assert!(matches!(out[0], Outcome::Duplicate(_)), "{out:?}");
     assert_eq!(updates(db).await.len(), before);
     // One body, one change per parcel: the status before the body is the previous one.
     let u = updates(db).await;
     assert_eq!(u.len(), 1);
-    assert_eq!((u[0].sequence, u[0].previous_status.as_str(), u[0].sub_status.as_str()), (1, "info_received", "WEIGHED"));
+    assert_eq!(
+        (
+            u[0].sequence,
+            u[0].previous_status.as_str(),
+            u[0].sub_status.as_str()
+        ),
+        (1, "info_received", "WEIGHED")
+    );
     assert_eq!(u[0].status_time.as_deref(), Some("2026-11-24T08:20:00Z"));
     // A later body that changes it again counts the second change.
-    accept(db, hub(), scans(&[("S3", "CD00000000018", "despatch", "2026-11-24T18:00:00+08:00")])).await;
+    accept(
+        db,
+        hub(),
+        scans(&[(
+            "S3",
+            "CD00000000018",
+            "despatch",
+            "2026-11-24T18:00:00+08:00",
+        )]),
+    )
+    .await;
     let u = updates(db).await;
     assert_eq!(u.iter().map(|u| u.sequence).collect::<Vec<_>>(), vec![1, 2]);
-    assert_eq!((u[1].previous_status.as_str(), u[1].status.as_str()), ("at_hub", "line_haul"));
+    assert_eq!(
+        (u[1].previous_status.as_str(), u[1].status.as_str()),
+        ("at_hub", "line_haul")
+    );
     // Another tenant's scan id is its own.
-    let other = Origin { tenant: TENANT + 1, ..hub() };
-    let out = accept(db, other, scans(&[("S1", "CD00000000018", "scan", "2026-11-24T16:15:00+08:00")])).await;
-    assert_eq!(out, vec![Outcome::Unmatched], "another tenant does not know the number");
+    let other = Origin {
+        tenant: TENANT + 1,
+        ..hub()
+    };
+    let out = accept(
+        db,
+        other,
+        scans(&[("S1", "CD00000000018", "scan", "2026-11-24T16:15:00+08:00")]),
+    )
+    .await;
+    assert_eq!(
+        out,
+        vec![Outcome::Unmatched],
+        "another tenant does not know the number"
+    );
 }
 
 async fn unmatched_events_apply_when_their_number_registers(db: &TestDb) {
     migrated(db).await;
-    let out = accept(db, hub(), scans(&[
-        ("U1", "CD00000000026", "scan", "2026-11-24T10:00:00Z"),
-        ("U2", "CD00000000026", "despatch", "2026-11-24T12:00:00Z"),
-    ])).await;
+    let out = accept(
+        db,
+        hub(),
+        scans(&[
+            ("U1", "CD00000000026", "scan", "2026-11-24T10:00:00Z"),
+            ("U2", "CD00000000026", "despatch", "2026-11-24T12:00:00Z"),
+        ]),
+    )
+    .await;
     assert_eq!(out, vec![Outcome::Unmatched, Outcome::Unmatched]);
-    let listed = db.read(|tx| store::unmatched(tx, TENANT, None, 10)).await.unwrap();
+    let listed = db
+        .read(|tx| store::unmatched(tx, TENANT, None, 10))
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 2);
-    assert!(listed.iter().all(|e| e.unmatched.as_deref() == Some("unknown_tracking_number")));
+    assert!(
+        listed
+            .iter()
+            .all(|e| e.unmatched.as_deref() == Some("unknown_tracking_number"))
+    );
     // A copy of a kept unmatched event is a duplicate.
-    let out = accept(db, hub(), scans(&[("U1", "CD00000000026", "scan", "2026-11-24T10:00:00Z")])).await;
+    let out = accept(
+        db,
+        hub(),
+        scans(&[("U1", "CD00000000026", "scan", "2026-11-24T10:00:00Z")]),
+    )
+    .await;
     assert!(matches!(out[0], Outcome::Duplicate(_)), "{out:?}");
 
     let change = shipment("shp_2", "CD00000000026", &[]);
-    db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS)).await.unwrap();
+    db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS))
+        .await
+        .unwrap();
     let p = parcel(db, "shp_2").await;
-    assert_eq!((p.status.as_str(), p.sub_status.as_str()), ("line_haul", "DEPARTED"));
-    assert!(db.read(|tx| store::unmatched(tx, TENANT, None, 10)).await.unwrap().is_empty());
+    assert_eq!(
+        (p.status.as_str(), p.sub_status.as_str()),
+        ("line_haul", "DEPARTED")
+    );
+    assert!(
+        db.read(|tx| store::unmatched(tx, TENANT, None, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let events = db.read(|tx| store::events_of(tx, "shp_2")).await.unwrap();
     assert_eq!(events.len(), 2);
     // An unmapped code is kept and listed, and never applies.
-    let poll = Origin { tenant: TENANT, source: Source::Poll, connection: Some("ccn_x".into()), carrier: Some("c".into()) };
+    let poll = Origin {
+        tenant: TENANT,
+        source: Source::Poll,
+        connection: Some("ccn_x".into()),
+        carrier: Some("c".into()),
+    };
     let page = formats::poll_page(json!({"events": [{"id": "p1", "tracking_number": "CD00000000026", "code": "TELEPORTED",
         "description": "?", "time": "2026-11-25T10:00:00Z", "location": {"country": "DE", "city": "Berlin", "facility": null}}],
         "next_cursor": "c1", "has_more": false}).to_string().as_bytes()).unwrap();
     let out = accept(db, poll, page.events).await;
     assert_eq!(out, vec![Outcome::Unmatched]);
-    let listed = db.read(|tx| store::unmatched(tx, TENANT, None, 10)).await.unwrap();
+    let listed = db
+        .read(|tx| store::unmatched(tx, TENANT, None, 10))
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].unmatched.as_deref(), Some("unknown_code"));
     assert_eq!(parcel(db, "shp_2").await.sub_status, "DEPARTED");
@@ -185,7 +284,9 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
     let parcels = parcels_n();
     for p in 0..parcels {
         let change = shipment(&format!("shp_{p}"), &format!("NUM{p:05}"), &[]);
-        db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS)).await.unwrap();
+        db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS))
+            .await
+            .unwrap();
     }
     // Poll events (our own codes): random sub-statuses at hours with many ties.
     let mut events = Vec::new();
@@ -207,7 +308,10 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
             .iter()
             .filter(|e| e["tracking_number"] == number.as_str())
             .map(|e| {
-                let m = SUB_STATUSES.iter().find(|m| m.sub_status == e["code"]).unwrap();
+                let m = SUB_STATUSES
+                    .iter()
+                    .find(|m| m.sub_status == e["code"])
+                    .unwrap();
                 Decider {
                     instant_ms: parse_time(e["time"].as_str().unwrap()).unwrap().instant_ms,
                     status: m.status,
@@ -217,7 +321,10 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
             })
             .collect();
         let d = derive(&set);
-        expected.insert(format!("shp_{p}"), (d.status, d.sub_status, d.status_time_ms));
+        expected.insert(
+            format!("shp_{p}"),
+            (d.status, d.sub_status, d.status_time_ms),
+        );
     }
     // 10 % duplicates, shuffled, in batches of random sizes.
     let mut arrivals = events.clone();
@@ -227,13 +334,26 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
     for i in (1..arrivals.len()).rev() {
         arrivals.swap(i, rng.below(i as u64 + 1) as usize);
     }
-    let origin = Origin { tenant: TENANT, source: Source::Poll, connection: Some("ccn_r".into()), carrier: Some("r".into()) };
+    let origin = Origin {
+        tenant: TENANT,
+        source: Source::Poll,
+        connection: Some("ccn_r".into()),
+        carrier: Some("r".into()),
+    };
     let mut rest = arrivals.as_slice();
     while !rest.is_empty() {
         let n = (1 + rng.below(120) as usize).min(rest.len());
-        let page = formats::poll_page(json!({"events": &rest[..n], "next_cursor": "c", "has_more": false}).to_string().as_bytes()).unwrap();
+        let page = formats::poll_page(
+            json!({"events": &rest[..n], "next_cursor": "c", "has_more": false})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
         for o in accept(db, origin.clone(), page.events).await {
-            assert!(matches!(o, Outcome::Created(_) | Outcome::Duplicate(_)), "{o:?}");
+            assert!(
+                matches!(o, Outcome::Created(_) | Outcome::Duplicate(_)),
+                "{o:?}"
+            );
         }
         rest = &rest[n..];
     }
@@ -241,7 +361,11 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
         let row = parcel(db, &format!("shp_{p}")).await;
         let want = &expected[&format!("shp_{p}")];
         assert_eq!(
-            (Status::parse(&row.status).unwrap(), row.sub_status.clone(), row.status_ms),
+            (
+                Status::parse(&row.status).unwrap(),
+                row.sub_status.clone(),
+                row.status_ms
+            ),
             want.clone(),
             "parcel {p}"
         );
@@ -255,9 +379,21 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
             let mut events = db.read(move |tx| store::events_of(tx, &sid)).await.unwrap();
             events.retain(|e| e.status.is_some());
             events.sort_by(|a, b| {
-                let rank = |e: &store::EventRow| Status::parse(e.status.as_deref().unwrap()).unwrap() as i64;
-                (a.instant_ms, rank(a), a.sub_status.clone(), a.identity.clone())
-                    .cmp(&(b.instant_ms, rank(b), b.sub_status.clone(), b.identity.clone()))
+                let rank = |e: &store::EventRow| {
+                    Status::parse(e.status.as_deref().unwrap()).unwrap() as i64
+                };
+                (
+                    a.instant_ms,
+                    rank(a),
+                    a.sub_status.clone(),
+                    a.identity.clone(),
+                )
+                    .cmp(&(
+                        b.instant_ms,
+                        rank(b),
+                        b.sub_status.clone(),
+                        b.identity.clone(),
+                    ))
             });
             let mut previous = "first_mile".to_owned();
             let report_events = events
@@ -265,16 +401,39 @@ async fn a_shuffled_replay_with_duplicates_ends_as_the_sorted_one(db: &TestDb) {
                 .map(|e| {
                     let segment = e.segment.clone().unwrap_or_else(|| previous.clone());
                     previous = segment.clone();
-                    ReportEvent { instant_ms: e.instant_ms, offset_s: e.offset_s as i32, status: e.status.clone().unwrap(), segment }
+                    ReportEvent {
+                        instant_ms: e.instant_ms,
+                        offset_s: e.offset_s as i32,
+                        status: e.status.clone().unwrap(),
+                        segment,
+                    }
                 })
                 .collect();
-            parcels.push(ReportParcel { carrier: "XB Line".into(), service: "XB-EU-TRK".into(), lane: "CN-DE".into(), transit_max: Some(8), events: report_events });
+            parcels.push(ReportParcel {
+                carrier: "XB Line".into(),
+                service: "XB-EU-TRK".into(),
+                lane: "CN-DE".into(),
+                transit_max: Some(8),
+                events: report_events,
+            });
         }
-        report::compute(&parcels, Date::parse("2026-11-01").unwrap(), Date::parse("2026-11-30").unwrap(), &[Key::Lane, Key::Week])
+        report::compute(
+            &parcels,
+            Date::parse("2026-11-01").unwrap(),
+            Date::parse("2026-11-30").unwrap(),
+            &[Key::Lane, Key::Week],
+        )
     };
     let served = db
         .read(|tx| {
-            crossdock_tracking::performance_rows(tx, TENANT, None, Date::parse("2026-11-01").unwrap(), Date::parse("2026-11-30").unwrap(), vec![Key::Lane, Key::Week])
+            crossdock_tracking::performance_rows(
+                tx,
+                TENANT,
+                None,
+                Date::parse("2026-11-01").unwrap(),
+                Date::parse("2026-11-30").unwrap(),
+                vec![Key::Lane, Key::Week],
+            )
         })
         .await
         .unwrap();
@@ -293,18 +452,40 @@ async fn stuck_parcels_are_those_without_news(db: &TestDb) {
     migrated(db).await;
     for (id, number) in [("shp_a", "A1"), ("shp_b", "B1"), ("shp_c", "C1")] {
         let change = shipment(id, number, &[]);
-        db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS - 10 * 86_400_000)).await.unwrap();
+        db.write(move |tx: &mut Tx<'_>| register(tx, TENANT, &change, NOW_MS - 10 * 86_400_000))
+            .await
+            .unwrap();
     }
-    accept(db, hub(), scans(&[("a", "A1", "scan", "2026-11-10T00:00:00Z"), ("b", "B1", "scan", "2026-11-23T00:00:00Z")])).await;
+    accept(
+        db,
+        hub(),
+        scans(&[
+            ("a", "A1", "scan", "2026-11-10T00:00:00Z"),
+            ("b", "B1", "scan", "2026-11-23T00:00:00Z"),
+        ]),
+    )
+    .await;
     let cutoff = NOW_MS - 3 * 86_400_000;
     let stuck = db
         .read(move |tx| store::stuck(tx, TENANT, cutoff, &store::StuckFilter::default(), None, 10))
         .await
         .unwrap();
     // A's newest event is oldest; C has only its registration (10 days ago); B is fresh.
-    assert_eq!(stuck.iter().map(|p| p.shipment_id.as_str()).collect::<Vec<_>>(), vec!["shp_a", "shp_c"]);
-    let filter = store::StuckFilter { status: Some("at_hub".into()), ..Default::default() };
-    let stuck = db.read(move |tx| store::stuck(tx, TENANT, cutoff, &filter, None, 10)).await.unwrap();
+    assert_eq!(
+        stuck
+            .iter()
+            .map(|p| p.shipment_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["shp_a", "shp_c"]
+    );
+    let filter = store::StuckFilter {
+        status: Some("at_hub".into()),
+        ..Default::default()
+    };
+    let stuck = db
+        .read(move |tx| store::stuck(tx, TENANT, cutoff, &filter, None, 10))
+        .await
+        .unwrap();
     assert_eq!(stuck.len(), 1);
 }
 
