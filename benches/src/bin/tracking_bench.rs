@@ -39,6 +39,11 @@ use std::time::{Duration, Instant};
 
 const TENANT: i64 = 1;
 
+/// The server's allocator (`crossdock serve` runs on mimalloc), so the figures are the
+/// server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Rng(u64);
 impl Rng {
     fn next(&mut self) -> u64 {
