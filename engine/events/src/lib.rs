@@ -143,6 +143,56 @@ pub struct ShipmentChange {
     pub previous: Option<serde_json::Value>,
 }
 
+/// What a consumer that only follows parcels needs of a shipment event, read straight from
+/// its payload without building the whole shipment document (the tracking component
+/// registers every shipment from these; a document is a few kilobytes of JSON).
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+pub struct ShipmentSummary {
+    pub customer: String,
+    pub shipment: ShipmentFacts,
+}
+
+/// The facts of [`ShipmentSummary`]; absent fields read as empty.
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct ShipmentFacts {
+    pub id: String,
+    pub tracking_number: Option<String>,
+    pub carrier: String,
+    pub service: String,
+    pub status: String,
+    pub transit_days: TransitDays,
+    pub shipper: Place,
+    pub recipient: Place,
+    pub segments: Vec<SegmentNumber>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct TransitDays {
+    pub max: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct Place {
+    pub country: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct SegmentNumber {
+    pub tracking_number: Option<String>,
+}
+
+/// The [`ShipmentSummary`] of a `shipment.*` event of version 1, else `None`.
+pub fn decode_shipment_summary(message: &Message) -> Option<ShipmentSummary> {
+    if !message.topic.starts_with("shipment.") || message.version != 1 {
+        return None;
+    }
+    serde_json::from_str(&message.payload).ok()
+}
+
 macro_rules! shipment_event {
     ($name:ident, $topic:literal, $doc:literal) => {
         #[doc = $doc]
@@ -244,6 +294,48 @@ mod tests {
             payload: payload.into(),
             created_at: 0,
         }
+    }
+
+    #[test]
+    fn a_shipment_summary_reads_the_facts_of_any_shipment_event() {
+        let change = ShipmentChange {
+            event_id: "evt_1".into(),
+            customer: "acme".into(),
+            shipment: serde_json::json!({"id": "shp_1", "tracking_number": "CD1", "carrier": "XB", "service": "S",
+                "status": "labelled", "transit_days": {"min": 5, "max": 8}, "shipper": {"country": "CN", "name": "x"},
+                "recipient": {"country": "DE"}, "segments": [{"seq": 1, "tracking_number": "CD1"}, {"seq": 2, "tracking_number": null}],
+                "contents": [{"description": "many other fields"}]}),
+            seq: None,
+            previous: None,
+        };
+        let text = serde_json::to_string(&ShipmentCreated(change)).unwrap();
+        let mut m = message("shipment.created", 1, &text);
+        let s = decode_shipment_summary(&m).expect("a summary");
+        assert_eq!(
+            (
+                s.customer.as_str(),
+                s.shipment.id.as_str(),
+                s.shipment.transit_days.max
+            ),
+            ("acme", "shp_1", Some(8))
+        );
+        assert_eq!(
+            (
+                s.shipment.shipper.country.as_str(),
+                s.shipment.recipient.country.as_str()
+            ),
+            ("CN", "DE")
+        );
+        assert_eq!(
+            s.shipment
+                .segments
+                .iter()
+                .map(|x| x.tracking_number.clone())
+                .collect::<Vec<_>>(),
+            vec![Some("CD1".to_owned()), None]
+        );
+        m.topic = "key.revoked".into();
+        assert_eq!(decode_shipment_summary(&m), None);
     }
 
     #[test]

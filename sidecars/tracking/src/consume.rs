@@ -11,9 +11,9 @@ use crate::store::{self, ParcelRow};
 use crossdock_db::outbox::{Handler, Message, Subscription};
 use crossdock_db::{DbError, Tx};
 use crossdock_events::{
-    Event, ShipmentChange, ShipmentCreated, ShipmentRelabelled, ShipmentVoided, decode,
+    Event, ShipmentChange, ShipmentCreated, ShipmentRelabelled, ShipmentSummary, ShipmentVoided,
+    decode_shipment_summary,
 };
-use serde_json::Value;
 use std::sync::Arc;
 
 pub const REGISTER_CONSUMER: &str = "tracking.register";
@@ -32,38 +32,34 @@ pub fn subscription() -> Subscription {
 
 fn on_shipment(tx: &mut Tx<'_>, message: &Message) -> Result<(), DbError> {
     let now_ms = crossdock_db::unix_now_s() * 1000;
-    if let Some(ShipmentCreated(change)) = decode::<ShipmentCreated>(message) {
-        register(tx, message.tenant, &change, now_ms)?;
-    } else if let Some(ShipmentRelabelled(change)) = decode::<ShipmentRelabelled>(message) {
-        register(tx, message.tenant, &change, now_ms)?;
-    } else if let Some(ShipmentVoided(change)) = decode::<ShipmentVoided>(message)
-        && let Some(id) = change.shipment["id"].as_str()
-    {
-        store::set_voided(tx, id)?;
+    let Some(summary) = decode_shipment_summary(message) else {
+        return Ok(());
+    };
+    if message.topic == ShipmentVoided::TOPIC {
+        if !summary.shipment.id.is_empty() {
+            store::set_voided(tx, &summary.shipment.id)?;
+        }
+        return Ok(());
     }
-    Ok(())
+    register_summary(tx, message.tenant, &summary, now_ms)
 }
 
-/// The parcel a shipment document describes.
-pub fn parcel_of(tenant: i64, change: &ShipmentChange, registered_ms: i64) -> Option<ParcelRow> {
-    let s = &change.shipment;
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+/// The parcel a shipment event describes; `None` without an id or a tracking number.
+pub fn parcel_of(tenant: i64, summary: &ShipmentSummary, registered_ms: i64) -> Option<ParcelRow> {
+    let s = &summary.shipment;
     let registered = Derived::registered();
     Some(ParcelRow {
-        shipment_id: s["id"].as_str()?.to_owned(),
+        shipment_id: Some(s.id.clone()).filter(|id| !id.is_empty())?,
         tenant,
-        customer: change.customer.clone(),
-        tracking_number: s["tracking_number"].as_str()?.to_owned(),
-        carrier: text(&s["carrier"]),
-        service: text(&s["service"]),
-        lane: lane(
-            s["shipper"]["country"].as_str().unwrap_or_default(),
-            s["recipient"]["country"].as_str().unwrap_or_default(),
-        ),
-        destination: text(&s["recipient"]["country"]),
-        transit_max: s["transit_days"]["max"].as_i64(),
+        customer: summary.customer.clone(),
+        tracking_number: s.tracking_number.clone()?,
+        carrier: s.carrier.clone(),
+        service: s.service.clone(),
+        lane: lane(&s.shipper.country, &s.recipient.country),
+        destination: s.recipient.country.clone(),
+        transit_max: s.transit_days.max,
         registered_ms,
-        voided: s["status"].as_str() == Some("voided"),
+        voided: s.status == "voided",
         status: registered.status.as_str().to_owned(),
         sub_status: registered.sub_status,
         status_ms: None,
@@ -73,34 +69,50 @@ pub fn parcel_of(tenant: i64, change: &ShipmentChange, registered_ms: i64) -> Op
     })
 }
 
-/// Registers the shipment's parcel and each issued number, then applies what waited.
+/// Registers the shipment of a `shipment.created` / `.relabelled` event (as the relay hands
+/// it to the tracking component).
 pub fn register(
     tx: &mut Tx<'_>,
     tenant: i64,
     change: &ShipmentChange,
     now_ms: i64,
 ) -> Result<(), DbError> {
-    let Some(parcel) = parcel_of(tenant, change, now_ms) else {
+    let summary: ShipmentSummary = serde_json::to_value(change)
+        .and_then(serde_json::from_value)
+        .map_err(|e| DbError::Backend(format!("a shipment event: {e}")))?;
+    register_summary(tx, tenant, &summary, now_ms)
+}
+
+/// Registers the shipment's parcel and each issued number, then applies what waited.
+fn register_summary(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    summary: &ShipmentSummary,
+    now_ms: i64,
+) -> Result<(), DbError> {
+    let Some(parcel) = parcel_of(tenant, summary, now_ms) else {
         tracing::warn!("a shipment event without an id or tracking number: skipped");
         return Ok(());
     };
     store::insert_parcel(tx, &parcel)?;
-    let mut numbers: Vec<String> = vec![parcel.tracking_number.clone()];
-    if let Some(segments) = change.shipment["segments"].as_array() {
-        for n in segments
-            .iter()
-            .filter_map(|s| s["tracking_number"].as_str())
-        {
-            if !numbers.iter().any(|have| have == n) {
-                numbers.push(n.to_owned());
-            }
+    let mut numbers: Vec<&str> = vec![parcel.tracking_number.as_str()];
+    for n in summary
+        .shipment
+        .segments
+        .iter()
+        .filter_map(|s| s.tracking_number.as_deref())
+    {
+        if !numbers.contains(&n) {
+            numbers.push(n);
         }
     }
     for number in numbers {
-        if store::insert_number(tx, tenant, &number, &parcel.shipment_id)?
+        // Events rarely wait for a number: look for them before reading the parcel.
+        if store::insert_number(tx, tenant, number, &parcel.shipment_id)?
+            && store::any_waiting(tx, tenant, number)?
             && let Some(current) = store::parcel(tx, &parcel.shipment_id)?
         {
-            apply_waiting(tx, &current, &number, now_ms)?;
+            apply_waiting(tx, &current, number, now_ms)?;
         }
     }
     Ok(())

@@ -493,6 +493,17 @@ pub fn waiting_for(tx: &mut Tx<'_>, tenant: i64, number: &str) -> Result<Vec<Eve
         .collect()
 }
 
+/// Whether any event waits for `number` to be registered in `tenant`.
+pub fn any_waiting(tx: &mut Tx<'_>, tenant: i64, number: &str) -> Result<bool, DbError> {
+    Ok(tx
+        .query_opt(
+            "SELECT 1 FROM tracking_events WHERE tenant_id = $1 AND tracking_number = $2 \
+             AND unmatched = 'unknown_tracking_number' LIMIT 1",
+            &[&tenant, &number],
+        )?
+        .is_some())
+}
+
 /// Attaches a waiting event to its parcel: it leaves the unmatched list.
 pub fn match_event(tx: &mut Tx<'_>, seq: i64, shipment_id: &str) -> Result<(), DbError> {
     tx.execute(
