@@ -324,11 +324,16 @@ pub type LocalHandler =
     Arc<dyn Fn(Message) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 /// A durable consumer's handler: applies the event in the given transaction.
 pub type DurableHandler = Arc<dyn Fn(&mut Tx<'_>, &Message) -> Result<(), DbError> + Send + Sync>;
+/// A durable consumer's handler that takes a page of events at once (those of its topics,
+/// in order), for consumers that do their work as a set.
+pub type PageHandler = Arc<dyn Fn(&mut Tx<'_>, &[Message]) -> Result<(), DbError> + Send + Sync>;
 
 #[derive(Clone)]
 pub enum Handler {
     Local(LocalHandler),
     Durable(DurableHandler),
+    /// A durable consumer applying a whole page in its transaction.
+    DurablePage(PageHandler),
 }
 
 /// One consumer: a unique name, the topics it wants (empty: all), its handler.
@@ -477,17 +482,31 @@ async fn deliver(
                 }
                 n
             }
-            Handler::Durable(handler) => {
+            Handler::Durable(_) | Handler::DurablePage(_) => {
                 let subscription = subscription.clone();
-                let handler = handler.clone();
                 db.write(move |tx| {
                     let now = crate::unix_now_s();
                     let from = durable_cursor(tx, &subscription.consumer, now)?;
                     let page = read_after_for(tx, from, PAGE_ROWS, &subscription.topics)?;
-                    for message in &page {
-                        if subscription.wants(&message.topic) {
-                            handler(tx, message)?;
+                    match &subscription.handler {
+                        Handler::DurablePage(handler) => {
+                            let wanted: Vec<Message> = page
+                                .iter()
+                                .filter(|m| subscription.wants(&m.topic))
+                                .cloned()
+                                .collect();
+                            if !wanted.is_empty() {
+                                handler(tx, &wanted)?;
+                            }
                         }
+                        Handler::Durable(handler) => {
+                            for message in &page {
+                                if subscription.wants(&message.topic) {
+                                    handler(tx, message)?;
+                                }
+                            }
+                        }
+                        Handler::Local(_) => {}
                     }
                     if let Some(last) = page.last() {
                         tx.execute(

@@ -32,7 +32,7 @@ pub mod report;
 pub mod store;
 pub mod webhooks;
 
-pub use consume::{parcel_of, register};
+pub use consume::{on_shipments, parcel_of, register};
 pub use http::{BULK_EVENTS_MIN, performance_rows};
 
 use crossdock_db::{Db, Migration, Migrations};

@@ -65,6 +65,109 @@ pub fn insert_parcel(tx: &mut Tx<'_>, p: &ParcelRow) -> Result<bool, DbError> {
     Ok(n == 1)
 }
 
+/// Parcels per multi-row insert.
+const PARCEL_INSERT_ROWS: usize = 32;
+
+/// [`insert_parcel`] for many, [`PARCEL_INSERT_ROWS`] per statement (those registered
+/// already are left as they are).
+pub fn insert_parcels(tx: &mut Tx<'_>, parcels: &[ParcelRow]) -> Result<(), DbError> {
+    let full = parcels.len() - parcels.len() % PARCEL_INSERT_ROWS;
+    if full > 0 {
+        let values = (0..PARCEL_INSERT_ROWS)
+            .map(|r| {
+                let b = r * 12;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, ${}, ${}, NULL, NULL, 0, ${}, 0)",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, b + 10
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO tracking_parcels (shipment_id, tenant_id, customer, tracking_number, carrier, service, lane, \
+             destination, transit_max, registered_ms, voided, status, sub_status, status_ms, decider, changes, activity_ms, final) \
+             VALUES {values} ON CONFLICT (shipment_id) DO NOTHING"
+        );
+        for chunk in parcels[..full].chunks(PARCEL_INSERT_ROWS) {
+            let params: Vec<&dyn crossdock_db::Param> = chunk
+                .iter()
+                .flat_map(|p| {
+                    [
+                        &p.shipment_id as &dyn crossdock_db::Param,
+                        &p.tenant,
+                        &p.customer,
+                        &p.tracking_number,
+                        &p.carrier,
+                        &p.service,
+                        &p.lane,
+                        &p.destination,
+                        &p.transit_max,
+                        &p.registered_ms,
+                        &p.status,
+                        &p.sub_status,
+                    ]
+                })
+                .collect();
+            tx.execute(&sql, &params)?;
+        }
+    }
+    for p in &parcels[full..] {
+        insert_parcel(tx, p)?;
+    }
+    Ok(())
+}
+
+/// Numbers per multi-row insert.
+const NUMBER_INSERT_ROWS: usize = 100;
+
+/// [`insert_number`] for many `(tenant, number, shipment)`, [`NUMBER_INSERT_ROWS`] per
+/// statement (a number that answers already keeps its parcel).
+pub fn insert_numbers(tx: &mut Tx<'_>, numbers: &[(i64, String, String)]) -> Result<(), DbError> {
+    let full = numbers.len() - numbers.len() % NUMBER_INSERT_ROWS;
+    if full > 0 {
+        let values = (0..NUMBER_INSERT_ROWS)
+            .map(|r| format!("(${}, ${}, ${})", r * 3 + 1, r * 3 + 2, r * 3 + 3))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO tracking_numbers (tenant_id, number, shipment_id) VALUES {values} \
+             ON CONFLICT (tenant_id, number) DO NOTHING"
+        );
+        for chunk in numbers[..full].chunks(NUMBER_INSERT_ROWS) {
+            let params: Vec<&dyn crossdock_db::Param> = chunk
+                .iter()
+                .flat_map(|(t, n, s)| [t as &dyn crossdock_db::Param, n, s])
+                .collect();
+            tx.execute(&sql, &params)?;
+        }
+    }
+    for (t, n, s) in &numbers[full..] {
+        insert_number(tx, *t, n, s)?;
+    }
+    Ok(())
+}
+
+/// Which of `numbers` have events waiting for them in `tenant`.
+pub fn numbers_waited_for(
+    tx: &mut Tx<'_>,
+    tenant: i64,
+    numbers: &[&str],
+) -> Result<Vec<String>, DbError> {
+    let mut found: Vec<String> = query_in(
+        tx,
+        "SELECT DISTINCT tracking_number FROM tracking_events WHERE tenant_id = $1 \
+         AND unmatched = 'unknown_tracking_number' AND tracking_number IN ({keys})",
+        Some(tenant),
+        numbers,
+    )?
+    .iter()
+    .map(|r| r.get(0))
+    .collect::<Result<_, _>>()?;
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
 pub fn parcel(tx: &mut Tx<'_>, shipment_id: &str) -> Result<Option<ParcelRow>, DbError> {
     let sql = format!("SELECT {PARCEL_COLUMNS} FROM tracking_parcels WHERE shipment_id = $1");
     tx.query_opt(&sql, &[&shipment_id])?

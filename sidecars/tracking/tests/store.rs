@@ -489,7 +489,95 @@ async fn stuck_parcels_are_those_without_news(db: &TestDb) {
     assert_eq!(stuck.len(), 1);
 }
 
+async fn a_page_of_shipment_events_registers_as_the_events_one_by_one_would(db: &TestDb) {
+    use crossdock_db::outbox::{Message, Position};
+    use crossdock_events::{Event, ShipmentCreated, ShipmentRelabelled, ShipmentVoided};
+    migrated(db).await;
+    // Events already waiting for two of the numbers.
+    let out = accept(
+        db,
+        hub(),
+        scans(&[
+            ("pw1", "PG00007", "scan", "2026-11-24T10:00:00Z"),
+            ("pw2", "PG00140", "despatch", "2026-11-24T11:00:00Z"),
+        ]),
+    )
+    .await;
+    assert_eq!(out, vec![Outcome::Unmatched, Outcome::Unmatched]);
+    let mut messages = Vec::new();
+    let message = |topic: &str, payload: String, seq: i64| Message {
+        position: Position { txid: 0, seq },
+        component: "orders".into(),
+        tenant: TENANT,
+        topic: topic.into(),
+        version: 1,
+        payload,
+        created_at: 0,
+    };
+    for i in 0..150 {
+        let change = shipment(&format!("shp_p{i}"), &format!("PG{i:05}"), &[]);
+        messages.push(message(
+            ShipmentCreated::TOPIC,
+            serde_json::to_string(&change).unwrap(),
+            i,
+        ));
+    }
+    // A relabel with a new number, a void, and a repeat of a creation, in the same page.
+    let relabel = shipment("shp_p3", "PG00003", &["LX000000003CN"]);
+    messages.push(message(
+        ShipmentRelabelled::TOPIC,
+        serde_json::to_string(&relabel).unwrap(),
+        150,
+    ));
+    messages.push(message(
+        ShipmentVoided::TOPIC,
+        serde_json::to_string(&shipment("shp_p5", "PG00005", &[])).unwrap(),
+        151,
+    ));
+    messages.push(message(
+        ShipmentCreated::TOPIC,
+        serde_json::to_string(&shipment("shp_p9", "PG00009", &[])).unwrap(),
+        152,
+    ));
+    let page = messages.clone();
+    db.write(move |tx| crossdock_tracking::on_shipments(tx, &page))
+        .await
+        .unwrap();
+    for i in [0usize, 31, 32, 99, 100, 149] {
+        let p = parcel(db, &format!("shp_p{i}")).await;
+        assert_eq!(
+            (p.tracking_number.clone(), p.lane.as_str()),
+            (format!("PG{i:05}"), "CN-DE")
+        );
+    }
+    assert_eq!(
+        parcel(db, "shp_p7").await.sub_status,
+        "HUB_IN",
+        "waiting events applied"
+    );
+    assert_eq!(parcel(db, "shp_p140").await.sub_status, "DEPARTED");
+    assert!(parcel(db, "shp_p5").await.voided);
+    let owner = db
+        .read(|tx| store::number_owner(tx, TENANT, "LX000000003CN"))
+        .await
+        .unwrap();
+    assert_eq!(owner.as_deref(), Some("shp_p3"));
+    assert!(
+        db.read(|tx| store::unmatched(tx, TENANT, None, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The page again changes nothing.
+    let page = messages.clone();
+    db.write(move |tx| crossdock_tracking::on_shipments(tx, &page))
+        .await
+        .unwrap();
+    assert_eq!(parcel(db, "shp_p7").await.changes, 1);
+}
+
 crossdock_db::contract_tests!(
+    a_page_of_shipment_events_registers_as_the_events_one_by_one_would,
     registers_and_folds_events_into_one_status,
     unmatched_events_apply_when_their_number_registers,
     a_shuffled_replay_with_duplicates_ends_as_the_sorted_one,
