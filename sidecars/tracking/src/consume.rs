@@ -93,21 +93,6 @@ pub fn on_shipments(tx: &mut Tx<'_>, messages: &[Message]) -> Result<(), DbError
     Ok(())
 }
 
-#[allow(dead_code)] // the one-event form, kept beside the page form it mirrors
-fn on_shipment(tx: &mut Tx<'_>, message: &Message) -> Result<(), DbError> {
-    let now_ms = crossdock_db::unix_now_s() * 1000;
-    let Some(summary) = decode_shipment_summary(message) else {
-        return Ok(());
-    };
-    if message.topic == ShipmentVoided::TOPIC {
-        if !summary.shipment.id.is_empty() {
-            store::set_voided(tx, &summary.shipment.id)?;
-        }
-        return Ok(());
-    }
-    register_summary(tx, message.tenant, &summary, now_ms)
-}
-
 /// The parcel a shipment event describes; `None` without an id or a tracking number.
 pub fn parcel_of(tenant: i64, summary: &ShipmentSummary, registered_ms: i64) -> Option<ParcelRow> {
     let s = &summary.shipment;
