@@ -82,6 +82,20 @@ async fn parcel(db: &TestDb, id: &str) -> store::ParcelRow {
         .expect("registered")
 }
 
+/// The `tracking.updated` events once at least `n` are readable. On PostgreSQL the outbox
+/// is read only below the database's oldest running transaction, and other tests' schemas
+/// share the database, so a just-committed event can take a moment to show.
+async fn updates_at_least(db: &TestDb, n: usize) -> Vec<TrackingUpdated> {
+    for _ in 0..200 {
+        let u = updates(db).await;
+        if u.len() >= n {
+            return u;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    updates(db).await
+}
+
 async fn updates(db: &TestDb) -> Vec<TrackingUpdated> {
     db.read(|tx| read_after(tx, Position::default(), 100_000))
         .await
@@ -134,7 +148,7 @@ async fn registers_and_folds_events_into_one_status(db: &TestDb) {
         Some("2026-11-24T08:20:00Z")
     );
     // The same scans again: all duplicates, nothing changes, nothing is emitted.
-    let before = updates(db).await.len();
+    let before = updates_at_least(db, 1).await.len();
     let out = accept(
         db,
         hub(),
@@ -144,7 +158,7 @@ async fn registers_and_folds_events_into_one_status(db: &TestDb) {
     assert!(matches!(out[0], Outcome::Duplicate(_)), "{out:?}");
     assert_eq!(updates(db).await.len(), before);
     // One body, one change per parcel: the status before the body is the previous one.
-    let u = updates(db).await;
+    let u = updates_at_least(db, 1).await;
     assert_eq!(u.len(), 1);
     assert_eq!(
         (
@@ -167,7 +181,7 @@ async fn registers_and_folds_events_into_one_status(db: &TestDb) {
         )]),
     )
     .await;
-    let u = updates(db).await;
+    let u = updates_at_least(db, 2).await;
     assert_eq!(u.iter().map(|u| u.sequence).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(
         (u[1].previous_status.as_str(), u[1].status.as_str()),
