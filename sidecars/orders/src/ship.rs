@@ -811,42 +811,25 @@ pub(crate) fn reweigh(
         .and_then(|o| o.iter().find(|o| o["service"] == service.as_str()).cloned());
     doc["measured_weight_g"] = json!(weight_g);
     doc["updated_at"] = json!(rfc3339(now));
-    let Some(option) = option else {
-        let why = match priced {
-            Priced::NoBook => {
-                format!("the rate book {book} that priced it is not loaded in this process")
+    let option = match option {
+        Some(option) if option["chargeable_weight_g"] != doc["chargeable_weight_g"] => option,
+        // The same chargeable weight: the price stands; the measured weight is recorded.
+        Some(_) => return save(tx, &row, &doc, now),
+        None => {
+            let why = match priced {
+                Priced::NoBook => {
+                    format!("the rate book {book} that priced it is not loaded in this process")
+                }
+                _ => format!("{service} cannot carry the measured {weight_g} g"),
+            };
+            let problem = json!({"code": "REWEIGH_REFUSED", "problem": why});
+            match doc["problems"].as_array_mut() {
+                Some(list) => list.push(problem),
+                None => doc["problems"] = json!([problem]),
             }
-            _ => format!("{service} cannot carry the measured {weight_g} g"),
-        };
-        let problems = doc["problems"].as_array_mut();
-        let problem = json!({"code": "REWEIGH_REFUSED", "problem": why});
-        match problems {
-            Some(list) => list.push(problem),
-            None => doc["problems"] = json!([problem]),
+            return save(tx, &row, &doc, now);
         }
-        store::update_shipment(
-            tx,
-            row.tenant,
-            &row.id,
-            &row.status,
-            row.live,
-            &doc.to_string(),
-            now,
-        )?;
-        return Ok(());
     };
-    if option["chargeable_weight_g"] == doc["chargeable_weight_g"] {
-        store::update_shipment(
-            tx,
-            row.tenant,
-            &row.id,
-            &row.status,
-            row.live,
-            &doc.to_string(),
-            now,
-        )?;
-        return Ok(());
-    }
     let currency = answer
         .as_ref()
         .and_then(|a| a["currency"].as_str())
@@ -865,26 +848,10 @@ pub(crate) fn reweigh(
         .collect();
     doc["sell"] = money(&option["sell"], &currency);
     doc["cost"] = money(&option["cost"], &currency);
-    doc["lines"] = json!(
-        option["lines"]
-            .as_array()
-            .map(|ls| ls
-                .iter()
-                .map(|l| json!({"code": l["code"], "amount": l["amount"], "currency": currency}))
-                .collect::<Vec<_>>())
-            .unwrap_or_default()
-    );
+    doc["lines"] = Value::Array(lines_of(&option, &currency));
     doc["landed_cost"] = option.get("landed_cost").cloned().unwrap_or(Value::Null);
     doc["chargeable_weight_g"] = option["chargeable_weight_g"].clone();
-    store::update_shipment(
-        tx,
-        row.tenant,
-        &row.id,
-        &row.status,
-        row.live,
-        &doc.to_string(),
-        now,
-    )?;
+    save(tx, &row, &doc, now)?;
     let event_id = new_id("evt")?;
     let previous = Value::Object(previous);
     let change = ShipmentChange {
@@ -901,6 +868,31 @@ pub(crate) fn reweigh(
         "subject": row.id, "data": {"shipment": doc, "previous": previous}})
         .to_string();
     write_event::<ShipmentRepriced>(tx, &row, &event_id, now, &Rendered { public, payload })
+}
+
+/// Writes a shipment's document back, its status and liveness unchanged.
+fn save(tx: &mut Tx<'_>, row: &ShipmentRow, doc: &Value, now: i64) -> Result<(), OrdersError> {
+    store::update_shipment(
+        tx,
+        row.tenant,
+        &row.id,
+        &row.status,
+        row.live,
+        &doc.to_string(),
+        now,
+    )
+}
+
+/// A quote option's cost lines as a shipment shows them, each with the quote's currency.
+fn lines_of(option: &Value, currency: &str) -> Vec<Value> {
+    option["lines"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .map(|l| json!({"code": l["code"], "amount": l["amount"], "currency": currency}))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn money(amount: &Value, currency: &str) -> Value {
@@ -925,14 +917,7 @@ struct Draft {
 fn shipment_doc(plan: &Draft, number: &str) -> Value {
     let o = &plan.option;
     let currency = plan.answer["currency"].as_str().unwrap_or_default();
-    let lines: Vec<Value> = o["lines"]
-        .as_array()
-        .map(|ls| {
-            ls.iter()
-                .map(|l| json!({"code": l["code"], "amount": l["amount"], "currency": currency}))
-                .collect()
-        })
-        .unwrap_or_default();
+    let lines = lines_of(o, currency);
     let form = plan
         .value_sdr
         .as_deref()
