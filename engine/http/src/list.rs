@@ -74,6 +74,19 @@ impl ListParams {
     }
 }
 
+impl PageRequest {
+    /// The `seq` a list keyed by one sequence number continues before (`None`: the first
+    /// page); a cursor of another shape is `400` naming `cursor`.
+    pub fn before_seq(&self) -> Result<Option<i64>, ApiError> {
+        let bad = || ApiError::invalid_field("cursor", "is not a cursor this list gave");
+        match self.after.as_deref() {
+            None => Ok(None),
+            Some([seq]) => seq.parse::<i64>().map(Some).map_err(|_| bad()),
+            Some(_) => Err(bad()),
+        }
+    }
+}
+
 /// The opaque form of a sort key.
 pub fn encode_cursor(parts: &[&str]) -> String {
     URL_SAFE_NO_PAD.encode(parts.join("\u{1f}"))
@@ -120,6 +133,30 @@ impl<T> Page<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sequence_cursor_reads_back_or_is_refused() {
+        let page = |cursor: Option<String>| {
+            ListParams {
+                limit: None,
+                cursor,
+            }
+            .check()
+            .unwrap()
+        };
+        assert_eq!(page(None).before_seq().unwrap(), None);
+        assert_eq!(
+            page(Some(encode_cursor(&["42"]))).before_seq().unwrap(),
+            Some(42)
+        );
+        for bad in [encode_cursor(&["x"]), encode_cursor(&["1", "2"])] {
+            let e = page(Some(bad)).before_seq().unwrap_err();
+            assert_eq!(
+                (e.status.as_u16(), e.problems[0].field.as_str()),
+                (400, "cursor")
+            );
+        }
+    }
 
     #[test]
     fn limits_and_cursors_are_checked() {

@@ -65,19 +65,7 @@ fn page_of(params: &HashMap<String, String>) -> Result<(PageRequest, Option<i64>
         cursor: params.get("cursor").cloned(),
     }
     .check()?;
-    let before = match page.after.as_deref() {
-        None => None,
-        Some([seq]) => Some(
-            seq.parse::<i64>()
-                .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave"))?,
-        ),
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "cursor",
-                "is not a cursor this list gave",
-            ));
-        }
-    };
+    let before = page.before_seq()?;
     Ok((page, before))
 }
 

@@ -106,21 +106,8 @@ pub const UPU_EDI_HEADER: &str =
 /// Joins the parts of an [`Incoming::identity`].
 const UNIT_SEPARATOR: char = '\u{1f}';
 
-/// A problem with one field of the input.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub field: String,
-    pub problem: String,
-}
-
-impl Problem {
-    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Problem {
-        Problem {
-            field: field.into(),
-            problem: problem.into(),
-        }
-    }
-}
+/// A problem with one field of the input: the HTTP edge's own, so the routes answer it as is.
+pub use crossdock_http::Problem;
 
 /// One event as a source gave it, normalised but not yet matched to a parcel.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -45,6 +45,15 @@ pub(crate) const VIEW_ROLES: [Role; 3] = [Role::Shipper, Role::Operator, Role::A
 const OPERATOR_ROLES: [Role; 2] = [Role::Operator, Role::Admin];
 const REPORT_ROLES: [Role; 2] = [Role::Analyst, Role::Admin];
 
+/// A JSON object body (the routes that take one), or 400 naming `body`.
+pub(crate) fn body_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::invalid_field("body", "must be a JSON object")),
+        Err(e) => Err(ApiError::invalid_field("body", format!("not JSON: {e}"))),
+    }
+}
+
 pub(crate) fn body_bytes(
     body: Result<Bytes, BytesRejection>,
     limit: &'static str,
@@ -55,12 +64,7 @@ pub(crate) fn body_bytes(
 
 fn body_error(e: BodyError) -> ApiError {
     match e {
-        BodyError::Malformed(problems) => ApiError::invalid(
-            problems
-                .into_iter()
-                .map(|p| Problem::new(p.field, p.problem))
-                .collect(),
-        ),
+        BodyError::Malformed(problems) => ApiError::invalid(problems),
         BodyError::TooMany { limit } => {
             ApiError::too_large("scans", "hub_scans_max", limit as u64, "scans")
         }
@@ -110,8 +114,7 @@ fn outcome_json(o: &Outcome) -> Value {
         Outcome::Created(id) => json!({"result": "created", "id": id}),
         Outcome::Duplicate(id) => json!({"result": "duplicate", "id": id}),
         Outcome::Unmatched => json!({"result": "unmatched"}),
-        Outcome::Invalid(problems) => json!({"result": "invalid", "problems": problems.iter()
-            .map(|p| json!({"field": p.field, "problem": p.problem})).collect::<Vec<_>>()}),
+        Outcome::Invalid(problems) => json!({"result": "invalid", "problems": problems}),
     }
 }
 
@@ -418,19 +421,7 @@ async fn unmatched(
 ) -> Result<Response, ApiError> {
     principal.require(&OPERATOR_ROLES)?;
     let page = list.check()?;
-    let before = match page.after.as_deref() {
-        None => None,
-        Some([seq]) => Some(
-            seq.parse::<i64>()
-                .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave"))?,
-        ),
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "cursor",
-                "is not a cursor this list gave",
-            ));
-        }
-    };
+    let before = page.before_seq()?;
     let tenant = principal.tenant.0;
     let limit = page.limit as i64 + 1;
     let rows = tracking

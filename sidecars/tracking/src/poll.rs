@@ -11,7 +11,7 @@
 //! a compare-and-set on `next_poll_ms`, so two processes never poll it at once.
 
 use crate::formats::{self, Parsed};
-use crate::http::body_bytes;
+use crate::http::{body_bytes, body_object};
 use crate::ingest::{self, Origin};
 use crate::model::Source;
 use crate::webhooks::{check_url, client, literal_refused};
@@ -140,12 +140,11 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Admin])?;
-    let body = body_bytes(body, "connections_body_bytes_max", BODY_BYTES_MAX)?;
-    let mut map = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => map,
-        Ok(_) => return Err(ApiError::invalid_field("body", "must be a JSON object")),
-        Err(e) => return Err(ApiError::invalid_field("body", format!("not JSON: {e}"))),
-    };
+    let mut map = body_object(&body_bytes(
+        body,
+        "connections_body_bytes_max",
+        BODY_BYTES_MAX,
+    )?)?;
     let mut problems = Vec::new();
     let mut text =
         |map: &mut serde_json::Map<String, Value>, key: &str, required: bool| -> Option<String> {

@@ -15,7 +15,7 @@
 //! redirect is followed.
 
 use crate::address::{self, Cidr, Host};
-use crate::http::body_bytes;
+use crate::http::{body_bytes, body_object};
 use crate::{BODY_BYTES_MAX, Tracking};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
@@ -235,12 +235,11 @@ pub fn new_secret() -> Result<String, ApiError> {
 fn body_json(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let body = body_bytes(body, "webhooks_body_bytes_max", BODY_BYTES_MAX)?;
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::invalid_field("body", "must be a JSON object")),
-        Err(e) => Err(ApiError::invalid_field("body", format!("not JSON: {e}"))),
-    }
+    body_object(&body_bytes(
+        body,
+        "webhooks_body_bytes_max",
+        BODY_BYTES_MAX,
+    )?)
 }
 
 /// The endpoint `id` for this caller (404 for another tenant's or customer's).
@@ -399,18 +398,7 @@ async fn list(
 ) -> Result<Response, ApiError> {
     principal.require(&ROLES)?;
     let page = list.check()?;
-    let before = match page.after.as_deref() {
-        None => i64::MAX,
-        Some([seq]) => seq
-            .parse::<i64>()
-            .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave"))?,
-        Some(_) => {
-            return Err(ApiError::invalid_field(
-                "cursor",
-                "is not a cursor this list gave",
-            ));
-        }
-    };
+    let before = page.before_seq()?.unwrap_or(i64::MAX);
     let (tenant, customer, limit) = (
         principal.tenant.0,
         principal.customer.clone(),
@@ -568,10 +556,7 @@ async fn replay(
     let ids: Option<Vec<String>> = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let mut map = match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Object(map)) => map,
-            _ => return Err(ApiError::invalid_field("body", "a JSON object")),
-        };
+        let mut map = body_object(&body)?;
         let ids = match map.remove("event_ids") {
             None | Some(Value::Null) => None,
             Some(Value::Array(items)) => Some(

@@ -57,23 +57,6 @@ pub struct BookPage {
     active_label: Option<String>,
 }
 
-/// An id cursor (`before` this id): lists ordered newest first by id.
-fn id_cursor(page: &crossdock_http::PageRequest) -> Result<Option<i64>, ApiError> {
-    match &page.after {
-        None => Ok(None),
-        Some(parts) => match parts.as_slice() {
-            [id] => id
-                .parse()
-                .map(Some)
-                .map_err(|_| ApiError::invalid_field("cursor", "is not a cursor this list gave")),
-            _ => Err(ApiError::invalid_field(
-                "cursor",
-                "is not a cursor this list gave",
-            )),
-        },
-    }
-}
-
 /// Uploads a tar or zip of a book directory: checked in isolation, stored by content hash.
 #[utoipa::path(post, path = "/v1/rate-books", tag = "rate-books", security(("api_key" = [])),
     request_body(content = Vec<u8>, description = "a tar or zip of a rate book directory", content_type = "application/octet-stream"),
@@ -122,7 +105,7 @@ pub(crate) async fn list_books(
     principal.require(&[Role::Analyst, Role::Admin])?;
     let page = params.check()?;
     let books = rating
-        .list_books(principal.tenant, id_cursor(&page)?, page.limit + 1)
+        .list_books(principal.tenant, page.before_seq()?, page.limit + 1)
         .await?;
     let active = rating.active_book(principal.tenant).await?;
     let page = Page::from_overfetch(books, &page, |b| encode_cursor(&[&b.id.0.to_string()]));
@@ -283,7 +266,7 @@ pub(crate) async fn audit(
     principal.require(&[Role::Analyst, Role::Admin])?;
     let page = params.check()?;
     let entries = rating
-        .audit(principal.tenant, id_cursor(&page)?, page.limit + 1)
+        .audit(principal.tenant, page.before_seq()?, page.limit + 1)
         .await?;
     let page = Page::from_overfetch(entries, &page, |e| encode_cursor(&[&e.id.to_string()]));
     Ok(json(
