@@ -16,6 +16,7 @@
 //! ([`Decider::max`]). Ties on the whole key are broken by the event's source identity,
 //! so even two different events with equal keys decide the same way in any order.
 
+use crate::report::{Date, days_in_month};
 use std::cmp::Ordering;
 
 /// Customer-facing statuses, in rank order (the contract's table).
@@ -335,7 +336,7 @@ pub fn parse_time(text: &str) -> Result<EventTime, String> {
     let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
     if !(1..=12).contains(&month)
         || day < 1
-        || day > days_in_month(year, month)
+        || day > i64::from(days_in_month(year as i32, month as u32))
         || hour > 23
         || minute > 59
         || second > 60
@@ -374,36 +375,17 @@ pub fn parse_time(text: &str) -> Result<EventTime, String> {
         _ => return Err(BAD.into()),
     };
     // A leap second reads as the next second's start.
-    let days = days_from_civil(year, month, day);
+    let days = Date {
+        year: year as i32,
+        month: month as u32,
+        day: day as u32,
+    }
+    .to_unix_days();
     let local_s = days * 86_400 + hour * 3600 + minute * 60 + second;
     Ok(EventTime {
         instant_ms: (local_s - i64::from(offset_s)) * 1000 + millis,
         offset_s,
     })
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// RFC 3339 in UTC with milliseconds only when there are some (`2026-11-24T08:15:00Z`).
@@ -412,7 +394,11 @@ pub fn utc_text(instant_ms: i64) -> String {
     let ms = instant_ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let Date {
+        year: y,
+        month: m,
+        day: d,
+    } = Date::from_unix_days(days);
     let base = format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         rem / 3600,
@@ -424,27 +410,6 @@ pub fn utc_text(instant_ms: i64) -> String {
     } else {
         format!("{base}.{ms:03}Z")
     }
-}
-
-/// The date of days since 1970-01-01.
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if month <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        month,
-        day,
-    )
 }
 
 /// An event's place in the deciding order: what [`Decider::max`] compares.

@@ -182,7 +182,7 @@ fn is_leap(year: i32) -> bool {
 }
 
 /// Days in `month` (1..=12) of `year`. Returns 0 for a month out of range.
-fn days_in_month(year: i32, month: u32) -> u32 {
+pub fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
