@@ -50,17 +50,6 @@ async fn call(app: &Router, method: &str, uri: &str, key: &str, body: &str) -> (
     (s, v)
 }
 
-/// The contract's example order.
-fn order(reference: &str) -> Value {
-    json!({"reference": reference,
-     "shipper": {"name": "Li Wei", "line1": "18 Keji Rd", "city": "Shenzhen", "region": "Guangdong", "postcode": "518000", "country": "CN"},
-     "recipient": {"name": "Anna Schmidt", "line1": "Invalidenstr. 116", "city": "Berlin", "postcode": "10115", "country": "DE"},
-     "parcel": {"weight_g": 700, "length_mm": 300, "width_mm": 200, "height_mm": 100},
-     "declared_value": {"amount": "45.00", "currency": "EUR"},
-     "contents": [{"description": "Phone case", "hs_code": "392690", "quantity": 2, "value": "45.00", "origin_country": "CN"}],
-     "routing": {"strategy": "cheapest", "require": {"tracked": true}, "service": null, "currency": "EUR"}})
-}
-
 /// Creates the example order under `reference` and ships it: (order, shipment), both 201.
 async fn create_and_ship(h: &H, key: &str, reference: &str) -> (Value, Value) {
     let (s, created) = call(

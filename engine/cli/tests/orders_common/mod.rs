@@ -8,6 +8,7 @@ use crossdock::{Config, Runtime};
 use crossdock_http::{Clock, Role};
 use crossdock_identity::NewKey;
 use crossdock_rating::RatingConfig;
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -154,4 +155,15 @@ pub fn internal_ok(number: &str) -> bool {
         && prefix.chars().all(|c| c.is_ascii_uppercase())
         && rest[..10].chars().all(|c| c.is_ascii_digit())
         && rest[10..].parse::<u32>().ok() == Some(luhn_digit(&rest[..10]))
+}
+
+/// The contract's example order.
+pub fn order(reference: &str) -> Value {
+    json!({"reference": reference,
+     "shipper": {"name": "Li Wei", "line1": "18 Keji Rd", "city": "Shenzhen", "region": "Guangdong", "postcode": "518000", "country": "CN"},
+     "recipient": {"name": "Anna Schmidt", "line1": "Invalidenstr. 116", "city": "Berlin", "postcode": "10115", "country": "DE"},
+     "parcel": {"weight_g": 700, "length_mm": 300, "width_mm": 200, "height_mm": 100},
+     "declared_value": {"amount": "45.00", "currency": "EUR"},
+     "contents": [{"description": "Phone case", "hs_code": "392690", "quantity": 2, "value": "45.00", "origin_country": "CN"}],
+     "routing": {"strategy": "cheapest", "require": {"tracked": true}, "service": null, "currency": "EUR"}})
 }
